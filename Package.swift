@@ -1,0 +1,74 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "cdcd",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "cdcd", targets: ["cdcd"]),
+        .library(name: "CDCCore", targets: ["CDCCore"]),
+        .library(name: "Capture", targets: ["Capture"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    ],
+    targets: [
+        // C libraries, through system library targets with typed shims.
+        .systemLibrary(
+            name: "CPostgres",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        // Pure Swift: record model, pgoutput decoder, value mapping, JSON rendering. No I/O.
+        .target(name: "CDCCore"),
+        // The one libpq wrapper, shared by Capture and Sinks.
+        .target(name: "LibPQ", dependencies: ["CPostgres"]),
+        // Sources: PostgreSQL logical replication.
+        .target(
+            name: "Capture",
+            dependencies: [
+                "CDCCore", "LibPQ",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Sinks: stdout / file (JSON Lines); Postgres and webhook sinks come next.
+        .target(
+            name: "Sinks",
+            dependencies: [
+                "CDCCore", "LibPQ", "CCurl",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The executable: CLI and wiring only.
+        .executableTarget(
+            name: "cdcd",
+            dependencies: [
+                "CDCCore", "Capture", "Sinks",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // Test kit: throwaway databases, names, helpers shared by integration tests.
+        .target(
+            name: "CDCTestKit",
+            dependencies: ["LibPQ", "CDCCore"],
+            path: "Tests/CDCTestKit"
+        ),
+        .testTarget(name: "CDCCoreTests", dependencies: ["CDCCore"]),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: [
+                "CDCCore", "LibPQ", "Capture", "Sinks", "CDCTestKit",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+    ]
+)

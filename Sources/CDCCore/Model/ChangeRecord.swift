@@ -1,0 +1,84 @@
+/// The name of a change, as DynamoDB Streams spells it (plus TRUNCATE).
+public enum EventName: String, Sendable, Hashable {
+    case insert = "INSERT"
+    case modify = "MODIFY"
+    case remove = "REMOVE"
+    case truncate = "TRUNCATE"
+}
+
+/// One change of one row (or one TRUNCATE of one table): the unit of the stream.
+///
+/// Values are kept in the exact PostgreSQL text form; rendering to JSON happens at the edge
+/// (`RecordRenderer`), and the Postgres sink applies the text values as they are.
+public struct ChangeRecord: Sendable {
+    public var eventName: EventName
+    public var relation: Relation
+    /// Name of the source database (`source.database`).
+    public var database: String
+    /// The transaction's commit LSN (pgoutput Begin's final LSN): shared by all its changes.
+    public var commitLSN: LSN
+    /// 1-based position of this change in its transaction.
+    public var index: UInt32
+    public var xid: UInt32
+    /// Commit time in microseconds since 2000-01-01 00:00:00 UTC (PostgreSQL's epoch).
+    public var commitTime: Int64
+    /// True for rows read by an initial snapshot or backfill rather than from the WAL.
+    public var snapshot: Bool
+    /// The key values, in `relation.keyIndexes` order (the new key for a MODIFY).
+    public var keyValues: [PgValue]
+    /// The old key, in `relation.keyIndexes` order; present only when a MODIFY changed the key.
+    public var oldKeyValues: [PgValue]?
+    /// The new row, one value per column of `relation`; `.unchangedToast` where the server did not
+    /// send the value and no old image could supply it. Nil for REMOVE and TRUNCATE.
+    public var newValues: [PgValue]?
+    /// The full old row (REPLICA IDENTITY FULL only), one value per column. Nil otherwise.
+    public var oldValues: [PgValue]?
+
+    public init(
+        eventName: EventName, relation: Relation, database: String, commitLSN: LSN, index: UInt32,
+        xid: UInt32, commitTime: Int64, snapshot: Bool = false, keyValues: [PgValue],
+        oldKeyValues: [PgValue]? = nil, newValues: [PgValue]? = nil, oldValues: [PgValue]? = nil
+    ) {
+        self.eventName = eventName
+        self.relation = relation
+        self.database = database
+        self.commitLSN = commitLSN
+        self.index = index
+        self.xid = xid
+        self.commitTime = commitTime
+        self.snapshot = snapshot
+        self.keyValues = keyValues
+        self.oldKeyValues = oldKeyValues
+        self.newValues = newValues
+        self.oldValues = oldValues
+    }
+
+    /// Names of the columns whose new value was not sent (unchanged TOAST) and is left out of
+    /// `newImage`.
+    public var unchangedColumns: [String] {
+        guard let newValues else { return [] }
+        var names: [String] = []
+        for (i, value) in newValues.enumerated() where value == .unchangedToast {
+            names.append(relation.columns[i].name)
+        }
+        return names
+    }
+
+    /// Decimal, 30 digits: the commit LSN (20 digits) then the index (10 digits). Unique, strictly
+    /// increasing in commit order, identical after a restart or replay; string order is numeric order.
+    public var sequenceNumber: String {
+        Self.padded(String(commitLSN.rawValue), 20) + Self.padded(String(index), 10)
+    }
+
+    /// `<commit LSN as 16 hex digits>-<index, at least 6 digits>`: stable across restarts and
+    /// replays, what webhook receivers deduplicate on.
+    public var eventID: String {
+        Self.padded(String(commitLSN.rawValue, radix: 16, uppercase: true), 16) + "-"
+            + Self.padded(String(index), 6)
+    }
+
+    @inline(__always)
+    static func padded(_ s: String, _ width: Int) -> String {
+        s.utf8.count >= width ? s : String(repeating: "0", count: width - s.utf8.count) + s
+    }
+}

@@ -1,0 +1,119 @@
+import Foundation
+
+/// A bounded hand-off from one producer thread to one async consumer: back-pressure without
+/// busy-waiting. The producer (a dedicated thread that owns a C connection) blocks in `send` while
+/// the buffer is full — but only up to a timeout, so it can keep doing its periodic duties (standby
+/// status updates) while a slow consumer catches up.
+///
+/// `@unchecked Sendable`: every mutable field is guarded by `condition`'s lock.
+final class BatchChannel<Element: Sendable>: @unchecked Sendable {
+    enum SendResult {
+        case sent
+        case timedOut
+        case cancelled
+    }
+
+    private let condition = NSCondition()
+    private var buffer: [Element] = []
+    private var head = 0
+    private var waiter: CheckedContinuation<Element?, any Error>?
+    private var finished: (any Error)??
+    private var cancelled = false
+    let capacity: Int
+
+    init(capacity: Int) { self.capacity = max(1, capacity) }
+
+    /// Blocks the calling thread until the element is queued, `timeout` seconds pass, or the
+    /// consumer cancelled.
+    func send(_ element: Element, timeout: Double) -> SendResult {
+        condition.lock()
+        if cancelled {
+            condition.unlock()
+            return .cancelled
+        }
+        if let waiter {
+            self.waiter = nil
+            condition.unlock()
+            waiter.resume(returning: element)
+            return .sent
+        }
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        while buffer.count - head >= capacity && !cancelled {
+            if !condition.wait(until: deadline) {
+                condition.unlock()
+                return .timedOut
+            }
+        }
+        if cancelled {
+            condition.unlock()
+            return .cancelled
+        }
+        buffer.append(element)
+        condition.unlock()
+        return .sent
+    }
+
+    /// Ends the stream after the buffered elements: with an error, the consumer's next `next()`
+    /// after them throws it.
+    func finish(throwing error: (any Error)? = nil) {
+        condition.lock()
+        if finished == nil { finished = .some(error) }
+        let waiter = self.waiter
+        self.waiter = nil
+        condition.unlock()
+        if let waiter {
+            if let error { waiter.resume(throwing: error) } else { waiter.resume(returning: nil) }
+        }
+    }
+
+    /// The consumer is gone: wake the producer, drop what is buffered.
+    func cancel() {
+        condition.lock()
+        cancelled = true
+        buffer.removeAll()
+        head = 0
+        condition.broadcast()
+        let waiter = self.waiter
+        self.waiter = nil
+        condition.unlock()
+        waiter?.resume(returning: nil)
+    }
+
+    var isCancelled: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return cancelled
+    }
+
+    /// The next element, nil at the end; throws the error the producer finished with.
+    func next() async throws -> Element? {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Element?, any Error>) in
+            condition.lock()
+            if head < buffer.count {
+                let element = buffer[head]
+                head += 1
+                if head > 64 && head * 2 > buffer.count {
+                    buffer.removeFirst(head)
+                    head = 0
+                }
+                condition.signal()
+                condition.unlock()
+                continuation.resume(returning: element)
+                return
+            }
+            if cancelled {
+                condition.unlock()
+                continuation.resume(returning: nil)
+                return
+            }
+            if let finished {
+                self.finished = .some(nil)
+                condition.unlock()
+                if let error = finished { continuation.resume(throwing: error) } else { continuation.resume(returning: nil) }
+                return
+            }
+            waiter = continuation
+            condition.unlock()
+        }
+    }
+}

@@ -1,0 +1,65 @@
+import CDCCore
+import LibPQ
+
+extension PostgresSource {
+    /// How to reach the source and what to capture.
+    public struct Configuration: Sendable {
+        /// The source database (libpq conninfo or URI). Its password is never printed.
+        public var connection: ConnectionString
+        /// The replication slot.
+        public var slot: String
+        /// A temporary slot lives as long as the replication connection and is dropped with it.
+        public var temporarySlot: Bool
+        /// The publication to stream; created when missing, for `tables`.
+        public var publication: String
+        /// Drop the publication when capture stops (for `cdcd tail` without `--slot`).
+        public var dropPublicationOnExit: Bool
+        /// Which tables to capture (globs); empty means every table.
+        public var tables: [TablePattern]
+        /// Stop after the first transaction that ends at or after this position (like
+        /// `pg_recvlogical --endpos`), or once the server has sent everything up to it.
+        public var endLSN: LSN?
+        /// Most records handed to the consumer in one batch.
+        public var maxBatchRecords: Int
+        /// Batches buffered between the replication thread and the consumer (back-pressure bound).
+        public var bufferedBatches: Int
+        /// How often a standby status update is sent even when nothing changed (seconds). Must be
+        /// well under the server's `wal_sender_timeout` (60 s by default).
+        public var statusInterval: Double
+        /// Reconnect backoff after a lost connection: first delay and cap (seconds).
+        public var reconnectDelay: (first: Double, max: Double)
+
+        public init(
+            connection: ConnectionString, slot: String, temporarySlot: Bool = false, publication: String,
+            dropPublicationOnExit: Bool = false, tables: [TablePattern] = [], endLSN: LSN? = nil,
+            maxBatchRecords: Int = 1000, bufferedBatches: Int = 8, statusInterval: Double = 5,
+            reconnectDelay: (first: Double, max: Double) = (0.5, 30)
+        ) {
+            self.connection = connection
+            self.slot = slot
+            self.temporarySlot = temporarySlot
+            self.publication = publication
+            self.dropPublicationOnExit = dropPublicationOnExit
+            self.tables = tables
+            self.endLSN = endLSN
+            self.maxBatchRecords = maxBatchRecords
+            self.bufferedBatches = bufferedBatches
+            self.statusInterval = statusInterval
+            self.reconnectDelay = reconnectDelay
+        }
+    }
+}
+
+/// Records handed from capture to its consumer.
+public struct CaptureBatch: Sendable {
+    /// Records in commit order (possibly part of a large transaction).
+    public var records: [ChangeRecord]
+    /// When set: the end LSN of the last transaction completed in this batch. Once this batch and
+    /// every earlier one are durable downstream, pass it to `PostgresSource.acknowledge`.
+    public var acknowledgeLSN: LSN?
+
+    public init(records: [ChangeRecord], acknowledgeLSN: LSN?) {
+        self.records = records
+        self.acknowledgeLSN = acknowledgeLSN
+    }
+}

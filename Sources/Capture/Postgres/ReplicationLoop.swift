@@ -1,0 +1,342 @@
+import CDCCore
+import Foundation
+import LibPQ
+import Logging
+
+/// The body of the capture thread: connect, set up publication and slot, stream, reconnect.
+///
+/// Not `Sendable`: it owns the libpq connections and lives and dies on its one thread. Only
+/// `CaptureBatch` values leave it (through the source's bounded channel).
+final class ReplicationLoop {
+    private let source: PostgresSource
+    private let configuration: PostgresSource.Configuration
+    private var logger: Logger
+
+    private var catalog: SourceCatalog?
+    private var replication: PostgresConnection?
+    private var assembler = ChangeAssembler(database: "")
+
+    /// Records assembled but not yet handed to the consumer.
+    private var pending: [ChangeRecord] = []
+    /// End LSN of the last transaction with records in `pending` (or in batches already sent).
+    private var pendingAcknowledge: LSN?
+    private var transactionHasRecords = false
+    /// The last record handed out: after a reconnect, records up to it are not handed out again.
+    private var deliveredUpTo: (lsn: LSN, index: UInt32) = (.zero, 0)
+    /// Highest `acknowledgeLSN` handed out; the consumer has caught up when it acknowledged it.
+    private var highestHandedOut = LSN.zero
+    /// End of the last completed transaction (with or without records).
+    private var highestCommitEnd = LSN.zero
+    /// Latest position from a keepalive (everything before it was sent and processed).
+    private var keepalivePosition = LSN.zero
+    private var received = LSN.zero
+    private var reportedFlush = LSN.zero
+    private var lastStatus = ContinuousClock.now
+    private var reachedEnd = false
+    private var hasStreamed = false
+    private var createdPublication = false
+    private var warnedKeyless: Set<String> = []
+
+    init(source: PostgresSource) {
+        self.source = source
+        self.configuration = source.configuration
+        self.logger = source.logger
+        logger[metadataKey: "cdc.slot"] = .string(configuration.slot)
+        logger[metadataKey: "cdc.source"] = .string(configuration.connection.redacted)
+        pending.reserveCapacity(configuration.maxBatchRecords)
+    }
+
+    private struct Stopped: Error {}
+
+    func run() {
+        var delay = configuration.reconnectDelay.first
+        var failure: (any Error)?
+        while !source.isStopping && !reachedEnd {
+            do {
+                try connectAndStream()
+            } catch is Stopped {
+                break
+            } catch {
+                let retryable = hasStreamed && error is PostgresError
+                if !retryable || source.isStopping {
+                    if !source.isStopping { failure = error }
+                    break
+                }
+                logger.warning(
+                    "replication connection lost, reconnecting",
+                    metadata: ["cdc.error": "\(error)", "cdc.retry_in_s": "\(delay)"])
+                closeConnections(sendFinalStatus: false)
+                resetAfterDisconnect()
+                if !sleep(delay) { break }
+                delay = min(delay * 2, configuration.reconnectDelay.max)
+                continue
+            }
+        }
+        closeConnections(sendFinalStatus: failure == nil)
+        if configuration.dropPublicationOnExit && createdPublication { dropPublication() }
+        source.channel.finish(throwing: failure)
+    }
+
+    // MARK: setup
+
+    private func connectAndStream() throws {
+        let catalogConnection = try PostgresConnection(configuration.connection)
+        let catalog = SourceCatalog(catalogConnection)
+        self.catalog = catalog
+        _ = try catalog.checkWalLevel()
+        let database = try catalog.currentDatabase()
+        if !hasStreamed {
+            try catalog.checkTablesExist(configuration.tables)
+            for pattern in configuration.tables {
+                guard let name = pattern.exactName else { continue }
+                let table = try catalog.table(schema: name.schema, name: name.table)
+                if let table, !table.hasPrimaryKey && table.replicaIdentity != "f" && table.replicaIdentity != "i" {
+                    warnKeyless(pattern.text)
+                }
+            }
+            if try catalog.ensurePublication(configuration.publication, tables: configuration.tables) {
+                createdPublication = true
+                logger.info("created publication", metadata: ["cdc.publication": "\(configuration.publication)"])
+            }
+        }
+        let replication = try PostgresConnection(configuration.connection, replication: true)
+        self.replication = replication
+        try prepareSlot(catalog, replication)
+        let start = configuration.temporarySlot ? LSN.zero : LSN.zero
+        let publication = SQL.literal(SQL.identifier(configuration.publication))
+        try replication.startCopyBoth(
+            "START_REPLICATION SLOT \(SQL.identifier(configuration.slot)) LOGICAL \(start) "
+                + "(proto_version '1', publication_names \(publication), messages 'true')")
+        assembler = ChangeAssembler(database: database)
+        if hasStreamed { logger.info("replication resumed") }
+        hasStreamed = true
+        try stream(replication)
+    }
+
+    private func prepareSlot(_ catalog: SourceCatalog, _ replication: PostgresConnection) throws {
+        let slot = SQL.identifier(configuration.slot)
+        if configuration.temporarySlot {
+            if hasStreamed {
+                logger.warning(
+                    "the temporary slot was lost with the connection; changes made while disconnected are not captured (use a named slot to resume without loss)"
+                )
+            }
+            try replication.execute("CREATE_REPLICATION_SLOT \(slot) TEMPORARY LOGICAL pgoutput (SNAPSHOT 'nothing')")
+            return
+        }
+        if let existing = try catalog.slot(configuration.slot) {
+            guard existing.plugin == "pgoutput" else {
+                throw CaptureError(
+                    code: .sourceNotReady,
+                    message:
+                        "replication slot \(configuration.slot) on \(catalog.server) uses plugin \(existing.plugin), not pgoutput; drop it or choose another slot name"
+                )
+            }
+            if existing.active {
+                throw PostgresError(
+                    code: .queryFailed,
+                    message: "replication slot \(configuration.slot) is in use by another process",
+                    server: catalog.server)
+            }
+            return
+        }
+        do {
+            try replication.execute("CREATE_REPLICATION_SLOT \(slot) LOGICAL pgoutput (SNAPSHOT 'nothing')")
+            logger.info("created replication slot")
+        } catch {
+            guard error.sqlState == "53400" else { throw error }
+            throw CaptureError(
+                code: .sourceNotReady,
+                message:
+                    "cannot create replication slot \(configuration.slot) on \(catalog.server): all replication slots are in use (raise max_replication_slots or drop unused slots)"
+            )
+        }
+    }
+
+    // MARK: streaming
+
+    private func stream(_ connection: PostgresConnection) throws {
+        var sinceStatusCheck = 0
+        while true {
+            if source.isStopping { throw Stopped() }
+            let status = try connection.readCopyData { bytes in try self.handle(bytes) }
+            switch status {
+            case .message:
+                sinceStatusCheck += 1
+                if sinceStatusCheck >= 256 {
+                    sinceStatusCheck = 0
+                    try sendStatusIfDue()
+                }
+                if reachedEnd {
+                    try flushPending()
+                    return
+                }
+            case .wouldBlock:
+                try flushPending()
+                try sendStatusIfDue()
+                if reachedEnd { return }
+                _ = connection.waitReadable(milliseconds: 100)
+                try connection.consumeInput()
+            case .done:
+                throw PostgresError(
+                    code: .connectionLost, message: "the server ended the replication stream",
+                    server: connection.server)
+            }
+        }
+    }
+
+    private func handle(_ bytes: UnsafeRawBufferPointer) throws {
+        switch try ReplicationMessage.decode(bytes) {
+        case .keepalive(let walEnd, _, let replyRequested):
+            if walEnd > keepalivePosition { keepalivePosition = walEnd }
+            if walEnd > received { received = walEnd }
+            if replyRequested { try sendStatus() }
+            if let end = configuration.endLSN, walEnd >= end, isIdle { reachedEnd = true }
+        case .xLogData(let walStart, _, _, let payload):
+            if walStart > received { received = walStart }
+            let message = try PgOutputDecoder.decode(payload)
+            let before = pending.count
+            let event = try assembler.apply(message, into: &pending)
+            if pending.count > before { admitNewRecords(from: before) }
+            switch event {
+            case .relation(let relationMessage):
+                let relation = try catalog!.resolve(relationMessage)
+                let included = configuration.tables.matchesTable(relation.qualifiedName)
+                assembler.register(relation, included: included)
+                if included && relation.keyIndexes.isEmpty { warnKeyless(relation.qualifiedName) }
+            case .begin:
+                transactionHasRecords = false
+            case .commit(let commit):
+                if commit.endLSN > highestCommitEnd { highestCommitEnd = commit.endLSN }
+                if transactionHasRecords { pendingAcknowledge = commit.endLSN }
+                if let end = configuration.endLSN, commit.endLSN >= end { reachedEnd = true }
+            default:
+                break
+            }
+            if pending.count >= configuration.maxBatchRecords { try flushPending() }
+        }
+    }
+
+    /// Drops records that were already handed out before a reconnect.
+    private func admitNewRecords(from start: Int) {
+        if deliveredUpTo.lsn != .zero {
+            let lsn = deliveredUpTo.lsn
+            let index = deliveredUpTo.index
+            var kept: [ChangeRecord] = []
+            for record in pending[start...] where record.commitLSN > lsn || (record.commitLSN == lsn && record.index > index) {
+                kept.append(record)
+            }
+            pending.replaceSubrange(start..., with: kept)
+        }
+        if pending.count > start { transactionHasRecords = true }
+    }
+
+    private func flushPending() throws {
+        guard !pending.isEmpty || pendingAcknowledge != nil else { return }
+        let batch = CaptureBatch(records: pending, acknowledgeLSN: pendingAcknowledge)
+        while true {
+            switch source.channel.send(batch, timeout: 1) {
+            case .sent:
+                if let last = pending.last { deliveredUpTo = (last.commitLSN, last.index) }
+                if let ack = pendingAcknowledge, ack > highestHandedOut { highestHandedOut = ack }
+                pending.removeAll(keepingCapacity: true)
+                pendingAcknowledge = nil
+                return
+            case .timedOut:
+                // The consumer is slow: keep the server's wal_sender_timeout from firing.
+                try sendStatusIfDue()
+            case .cancelled:
+                throw Stopped()
+            }
+        }
+    }
+
+    // MARK: status updates
+
+    /// Nothing assembled, nothing open, everything handed out acknowledged.
+    private var isIdle: Bool {
+        pending.isEmpty && !assembler.inTransaction && source.acknowledgedLSN >= highestHandedOut
+    }
+
+    /// The position to report as flushed: what the consumer acknowledged, or, when idle, the end of
+    /// everything received (so an idle or filtered slot does not pin WAL).
+    private var confirmedPosition: LSN {
+        var position = source.acknowledgedLSN
+        if isIdle { position = max(position, highestCommitEnd, keepalivePosition) }
+        return max(position, reportedFlush)
+    }
+
+    private func sendStatusIfDue() throws {
+        let elapsed = ContinuousClock.now - lastStatus
+        if elapsed >= .seconds(configuration.statusInterval)
+            || (confirmedPosition > reportedFlush && elapsed >= .milliseconds(200))
+        {
+            try sendStatus()
+        }
+    }
+
+    private func sendStatus() throws {
+        guard let replication else { return }
+        let flushed = confirmedPosition
+        try replication.sendCopyData(
+            StandbyStatusUpdate.encode(
+                written: max(received, flushed), flushed: flushed, applied: flushed, clock: PostgresClock.now(),
+                replyRequested: false))
+        reportedFlush = flushed
+        lastStatus = .now
+    }
+
+    // MARK: teardown
+
+    private func closeConnections(sendFinalStatus: Bool) {
+        if sendFinalStatus, let replication, !replication.isClosed {
+            // Give the consumer a moment to acknowledge what it has, so a named slot resumes after it.
+            let deadline = ContinuousClock.now + .seconds(2)
+            while source.acknowledgedLSN < highestHandedOut && ContinuousClock.now < deadline && !source.isStopping {
+                Thread.sleep(forTimeInterval: 0.01)
+            }
+            try? sendStatus()
+            replication.endCopy()
+        }
+        replication?.close()
+        replication = nil
+        catalog?.connection.close()
+        catalog = nil
+    }
+
+    private func resetAfterDisconnect() {
+        pending.removeAll(keepingCapacity: true)
+        pendingAcknowledge = nil
+        transactionHasRecords = false
+        keepalivePosition = .zero
+    }
+
+    private func dropPublication() {
+        do {
+            let connection = try PostgresConnection(configuration.connection)
+            try SourceCatalog(connection).dropPublication(configuration.publication)
+            connection.close()
+        } catch {
+            logger.warning(
+                "could not drop publication", metadata: ["cdc.publication": "\(configuration.publication)", "cdc.error": "\(error)"])
+        }
+    }
+
+    private func warnKeyless(_ table: String) {
+        guard warnedKeyless.insert(table).inserted else { return }
+        logger.warning(
+            "table \(table) has no primary key and REPLICA IDENTITY DEFAULT: its records have empty keys and the source rejects its UPDATEs and DELETEs; add a primary key or set REPLICA IDENTITY FULL",
+            metadata: ["cdc.table": "\(table)"])
+    }
+
+    /// Sleeps in small steps; false when a stop was requested meanwhile.
+    private func sleep(_ seconds: Double) -> Bool {
+        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+        while ContinuousClock.now < deadline {
+            if source.isStopping { return false }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return !source.isStopping
+    }
+}
+

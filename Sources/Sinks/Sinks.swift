@@ -1,0 +1,1 @@
+// Sinks: file/stdout first; Postgres and webhook sinks follow.

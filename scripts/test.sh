@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# test.sh — run cdcd's whole test suite against a throwaway PostgreSQL (started and stopped here).
+#   scripts/test.sh [swift test arguments...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+name=cdcd-test-$$
+url=$(scripts/pg.sh start "$name")
+cleanup() { scripts/pg.sh destroy "$name" >/dev/null 2>&1 || true; }
+trap cleanup EXIT
+export CDCD_TEST_PG="$url"
+export CDCD_TEST_PG_NAME="$name"
+echo "test PostgreSQL: $url"
+swift build --build-tests
+swift test --skip-build "$@"
