@@ -13,6 +13,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         // C libraries, through system library targets with typed shims.
@@ -38,6 +39,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The YAML config (`cdcd.yaml`): one place that decodes it, with errors naming file, line and key.
+        .target(
+            name: "CDCConfig",
+            dependencies: [
+                "CDCCore",
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
         // Sinks: stdout / file (JSON Lines); Postgres and webhook sinks come next.
         .target(
             name: "Sinks",
@@ -50,7 +59,7 @@ let package = Package(
         .executableTarget(
             name: "cdcd",
             dependencies: [
-                "CDCCore", "Capture", "Sinks",
+                "CDCCore", "Capture", "Sinks", "CDCConfig",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -63,6 +72,8 @@ let package = Package(
             path: "Tests/CDCTestKit"
         ),
         .testTarget(name: "CDCCoreTests", dependencies: ["CDCCore"]),
+        .testTarget(name: "StreamTests", dependencies: ["CDCCore", "Capture"]),
+        .testTarget(name: "ConfigTests", dependencies: ["CDCCore", "CDCConfig"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [

@@ -1,0 +1,1 @@
+// The cdcd.yaml configuration; see CDCDConfiguration.
