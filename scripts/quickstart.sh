@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# quickstart.sh — see cdcd work on a fresh machine: install what it needs, build, start a throwaway
+# PostgreSQL with a demo schema, stream its changes with `cdcd tail`, make some changes, show the
+# records, and clean up. Run as root (apt-get) or with the packages already installed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+for pkg in libpq-dev libcurl4-openssl-dev postgresql python3; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  echo "== installing ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+echo "== building cdcd"
+swift build --product cdcd 2>&1 | tail -n 1
+cdcd=$(swift build --product cdcd --show-bin-path)/cdcd
+
+echo "== starting a throwaway PostgreSQL"
+name=cdcd-quickstart-$$
+url=$(scripts/pg.sh start "$name")
+work=$(mktemp -d)
+tail_pid=""
+cleanup() {
+  [ -n "$tail_pid" ] && kill "$tail_pid" 2>/dev/null && wait "$tail_pid" 2>/dev/null
+  scripts/pg.sh destroy "$name" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+echo "   $url"
+
+psql -q "$url" <<'SQL'
+CREATE TABLE public.orders (
+  id bigint PRIMARY KEY, customer text NOT NULL, status text NOT NULL,
+  total numeric(10,2), tags text[], details jsonb, created_at timestamptz DEFAULT now());
+ALTER TABLE public.orders REPLICA IDENTITY FULL;
+SQL
+
+echo "== cdcd tail --source '$url' --tables public.orders"
+"$cdcd" tail --source "$url" --tables public.orders >"$work/records.jsonl" 2>"$work/tail.log" &
+tail_pid=$!
+# Wait until the temporary slot has reached its consistent point.
+for _ in $(seq 1 100); do
+  ready=$(psql -Atq "$url" -c "SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE 'cdcd_tail_%' AND confirmed_flush_lsn IS NOT NULL")
+  [ "$ready" = 1 ] && break
+  sleep 0.1
+done
+
+echo "== making changes"
+psql -q "$url" <<'SQL'
+INSERT INTO public.orders (id, customer, status, total, tags, details)
+  VALUES (1, 'ada', 'new', 99.90, '{books}', '{"gift": true}'),
+         (2, 'linus', 'new', 12.00, '{}', null);
+UPDATE public.orders SET status = 'paid' WHERE id = 1;
+UPDATE public.orders SET id = 20 WHERE id = 2;
+DELETE FROM public.orders WHERE id = 20;
+SQL
+
+for _ in $(seq 1 50); do
+  [ "$(wc -l <"$work/records.jsonl")" -ge 5 ] && break
+  sleep 0.1
+done
+kill "$tail_pid"; wait "$tail_pid" 2>/dev/null || true; tail_pid=""
+
+echo "== records (JSON Lines, one per change):"
+if command -v python3 >/dev/null; then
+  python3 -c 'import json,sys
+for line in sys.stdin:
+    r = json.loads(line)
+    print(r["eventName"].ljust(7), r["table"], "keys=" + json.dumps(r.get("keys")),
+          "old=" + json.dumps(r.get("oldKeys")) if "oldKeys" in r else "",
+          "new=" + json.dumps(r.get("newImage")) if "newImage" in r else "")' <"$work/records.jsonl"
+fi
+echo
+head -n 1 "$work/records.jsonl"
+count=$(wc -l <"$work/records.jsonl")
+echo "== $count records captured; cdcd's log:"
+cat "$work/tail.log"
+[ "$count" -eq 5 ] || { echo "expected 5 records" >&2; exit 1; }
+echo "== done (the throwaway server is removed)"
