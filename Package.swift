@@ -68,7 +68,10 @@ let package = Package(
         // Test kit: throwaway databases, names, helpers shared by integration tests.
         .target(
             name: "CDCTestKit",
-            dependencies: ["LibPQ", "CDCCore"],
+            dependencies: [
+                "LibPQ", "CDCCore", "Capture",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Tests/CDCTestKit"
         ),
         .testTarget(name: "CDCCoreTests", dependencies: ["CDCCore"]),
