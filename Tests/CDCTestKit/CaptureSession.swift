@@ -17,7 +17,8 @@ public final class CaptureSession {
     /// A capture of `tables` through a fresh slot and publication (temporary unless `slot` is given).
     public init(
         url: String = TestPostgres.url, tables: [String], slot: String? = nil, publication: String? = nil,
-        endLSN: LSN? = nil, maxBatchRecords: Int = 1000, logger: Logger = Logger(label: "test")
+        endLSN: LSN? = nil, maxBatchRecords: Int = 1000, statusInterval: Double = 5,
+        logger: Logger = Logger(label: "test")
     ) throws {
         let name = slot ?? TestPostgres.uniqueName("slot")
         self.slot = name
@@ -26,7 +27,7 @@ public final class CaptureSession {
             connection: try ConnectionString(url), slot: name, temporarySlot: slot == nil,
             publication: publication ?? name, dropPublicationOnExit: publication == nil && slot == nil,
             tables: try tables.map { try TablePattern($0) }, endLSN: endLSN, maxBatchRecords: maxBatchRecords,
-            reconnectDelay: (0.2, 2))
+            statusInterval: statusInterval, reconnectDelay: (0.2, 2))
         source = PostgresSource(configuration: configuration, logger: logger)
         iterator = source.batches().makeAsyncIterator()
     }
@@ -50,7 +51,10 @@ public final class CaptureSession {
 
     /// Collects records until at least `count` arrived (or the stream ends), acknowledging each
     /// batch. Throws `CaptureTimeout` after `timeout`, and whatever the source failed with.
-    public func records(count: Int, timeout: Duration = .seconds(60)) async throws -> [ChangeRecord] {
+    public func records(
+        count: Int, timeout: Duration = .seconds(60), pauseBetweenBatches: Duration = .zero,
+        untilAcknowledgement: Bool = false
+    ) async throws -> [ChangeRecord] {
         var records: [ChangeRecord] = []
         let source = self.source
         let expired = TimeoutFlag()
@@ -60,11 +64,12 @@ public final class CaptureSession {
             source.stop()
         }
         defer { watchdog.cancel() }
-        while records.count < count {
+        while records.count < count || (untilAcknowledgement && batches.last?.acknowledgeLSN == nil) {
             guard let batch = try await iterator.next() else { break }
             batches.append(batch)
             records += batch.records
             if let lsn = batch.acknowledgeLSN { source.acknowledge(lsn) }
+            if pauseBetweenBatches > .zero { try await Task.sleep(for: pauseBetweenBatches) }
         }
         if expired.isSet && records.count < count {
             throw CaptureTimeout(what: "\(count) records (got \(records.count))")

@@ -38,6 +38,32 @@ struct CaptureResilienceTests {
         #expect(Set(ids) == Set((1...2000).map(String.init)))
     }
 
+    @Test func slowConsumerIsNotKilledByWalSenderTimeout() async throws {
+        // A server with a 2 s wal_sender_timeout and a consumer that takes 1.5 s per batch: capture
+        // must keep reporting status while the hand-off is full, so the stream never breaks.
+        let name = TestPostgres.uniqueName("slow")
+        let url = try await TestPostgres.pgScript(["start", name, "--conf", "wal_sender_timeout = 2s"])
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        defer { _ = try? TestPostgres.runBlocking("/bin/bash", [TestPostgres.repositoryRoot + "/scripts/pg.sh", "destroy", name]) }
+        let db = try TestPostgres.connect(url)
+        try db.execute("CREATE TABLE public.t (id int PRIMARY KEY, pad text)")
+        let store = RecordingLogHandler.Store()
+        let capture = try CaptureSession(
+            url: url, tables: ["public.t"], maxBatchRecords: 100, statusInterval: 0.5,
+            logger: RecordingLogHandler.logger(store))
+        try await capture.waitUntilStreaming()
+        try db.execute("INSERT INTO public.t SELECT g, repeat('x', 500) FROM generate_series(1, 1000) g")
+        // Take one batch, then stall for 2.5 timeouts while the hand-off is full.
+        var records = try await capture.records(count: 1)
+        try await Task.sleep(for: .seconds(5))
+        records += try await capture.records(count: 1000 - records.count, timeout: .seconds(60))
+        capture.stop()
+        #expect(records.count == 1000)
+        #expect(Set(records.map(\.eventID)).count == 1000)
+        #expect(!store.messages.contains { $0.contains("connection lost") })
+        #expect(capture.batches.count >= 10)
+    }
+
     @Test func unreachableServerNamesItAndHidesThePassword() async throws {
         let capture = try CaptureSession(
             url: "host=127.0.0.1 port=1 user=alice password=s3cretpw dbname=app", tables: [])

@@ -1,1 +1,0 @@
-// The cdcd.yaml configuration; see CDCDConfiguration.

@@ -1,0 +1,58 @@
+
+
+/// One item of a batch handed to a sink: the record as captured (for sinks that apply values, like
+/// the Postgres replica) and its JSON as the pipeline delivers it (after view, format and function).
+public struct SinkItem: Sendable {
+    /// The record's `sequenceNumber`: what partial failures name.
+    public var sequenceNumber: String
+    /// The captured record; nil when a function produced an object that is not a record.
+    public var record: ChangeRecord?
+    /// The JSON object delivered (one line, no newline).
+    public var json: [UInt8]
+
+    public init(sequenceNumber: String, record: ChangeRecord?, json: [UInt8]) {
+        self.sequenceNumber = sequenceNumber
+        self.record = record
+        self.json = json
+    }
+}
+
+/// Why a sink could not take a batch.
+public struct SinkError: Error, CustomStringConvertible, Sendable {
+    /// True when trying again later can help (timeouts, 5xx, connection loss); false for errors the
+    /// same input will hit again (constraint violations, 4xx).
+    public var retryable: Bool
+    /// Stop the pipeline (keeping its position) instead of retrying or dead-lettering: e.g. a
+    /// webhook answering 410 Gone, a schema change the replica cannot apply.
+    public var disablesPipeline: Bool
+    /// The items that failed when the sink can tell (partial batch failure); empty means all.
+    public var failedSequenceNumbers: [String]
+    /// How long to wait before retrying, when the destination said (`Retry-After`).
+    public var retryAfter: Duration?
+    public var message: String
+
+    public init(
+        retryable: Bool, disablesPipeline: Bool = false, failedSequenceNumbers: [String] = [],
+        retryAfter: Duration? = nil, message: String
+    ) {
+        self.retryable = retryable
+        self.disablesPipeline = disablesPipeline
+        self.failedSequenceNumbers = failedSequenceNumbers
+        self.retryAfter = retryAfter
+        self.message = message
+    }
+
+    public var description: String { message }
+}
+
+/// A destination for a pipeline's batches.
+///
+/// Contract: `write` returns only once every item of the batch is durable in the destination (for
+/// a file: written and fsynced; for a replica: committed; for a webhook: answered 2xx). It is
+/// called by one pipeline task at a time, with batches in stream order; delivering a batch again
+/// after a crash must be harmless (at-least-once), unless the sink makes it exactly-once itself.
+public protocol Sink: Sendable {
+    func write(_ items: [SinkItem]) async throws(SinkError)
+    /// Flushes and releases resources; the sink is not used afterwards.
+    func close() async
+}

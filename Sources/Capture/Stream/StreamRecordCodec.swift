@@ -1,0 +1,256 @@
+import CDCCore
+
+/// The compact binary encoding of a `ChangeRecord` in the stream.
+///
+/// Two forms share one layout:
+/// - self-contained (`encode(_:)` / `decode(_:relations:)`): a format byte, the relation, then the
+///   record body. For tests, tools and anything that stores single records.
+/// - split, as `StreamLog` stores records: the relation is written once per segment as its own
+///   entry and each record body refers to it by a segment-local id (`encodeRelation`,
+///   `encodeBody`, `decodeBody`, internal).
+///
+/// Layout (varint = unsigned LEB128, zigzag = signed LEB128 via zigzag, LE = little-endian):
+/// - relation: `oid` varint, `schema` and `name` (varint length + UTF-8), replica identity (1 byte,
+///   pg's letter), column count varint, per column: name, type OID varint, typmod zigzag, kind
+///   (1 tag byte; an array adds its element's kind and the delimiter byte), replica-identity flag
+///   (1 byte); key index count varint, key indexes varint.
+/// - body: 1 byte = event (bits 0–1: INSERT, MODIFY, REMOVE, TRUNCATE) | snapshot (bit 2) |
+///   old key present (bit 3) | new values present (bit 4) | old values present (bit 5);
+///   `database` (varint length + UTF-8); commit LSN (8 bytes LE); index varint; xid varint;
+///   commit time (8 bytes LE); then the value lists — keys, old keys?, new values?, old values? —
+///   each a varint count followed by values: varint 0 = NULL, 1 = unchanged TOAST, n ≥ 2 = a
+///   text value of n − 2 bytes that follow.
+public enum StreamRecordCodec {
+    /// The first byte of the self-contained form.
+    public static let formatVersion: UInt8 = 1
+
+    // MARK: Self-contained form
+
+    /// The self-contained encoding of `record`, relation included.
+    public static func encode(_ record: ChangeRecord) -> [UInt8] {
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(256)
+        encode(record, into: &buffer)
+        return buffer
+    }
+
+    /// Appends the self-contained encoding of `record` to `buffer`.
+    public static func encode(_ record: ChangeRecord, into buffer: inout [UInt8]) {
+        buffer.append(formatVersion)
+        encodeRelation(record.relation, into: &buffer)
+        encodeBody(record, into: &buffer)
+    }
+
+    /// Decodes the self-contained form. With a `relations` cache, records of the same relation share
+    /// one `Relation` instance.
+    public static func decode(_ bytes: [UInt8], relations: RelationCache? = nil) throws(StreamError) -> ChangeRecord {
+        try StreamBytes.withBytes(of: bytes) { (raw) throws(StreamError) -> ChangeRecord in
+            try decode(raw, relations: relations)
+        }
+    }
+
+    /// Decodes the self-contained form from borrowed bytes.
+    public static func decode(
+        _ bytes: UnsafeRawBufferPointer, relations: RelationCache? = nil
+    ) throws(StreamError) -> ChangeRecord {
+        var reader = StreamByteReader(bytes)
+        let version = try reader.readUInt8()
+        guard version == formatVersion else { throw reader.corrupt("unknown record format \(version)") }
+        let definition = try decodeRelation(&reader)
+        let relation = relations?.intern(definition) ?? definition.makeRelation()
+        let record = try decodeBody(&reader, relation: relation)
+        guard reader.remaining == 0 else { throw reader.corrupt("\(reader.remaining) bytes after the record") }
+        return record
+    }
+
+    // MARK: Relation
+
+    /// Appends the relation's definition.
+    static func encodeRelation(_ relation: Relation, into buffer: inout [UInt8]) {
+        StreamBytes.appendVarint(UInt64(relation.oid), to: &buffer)
+        StreamBytes.appendString(relation.schema, to: &buffer)
+        StreamBytes.appendString(relation.name, to: &buffer)
+        buffer.append(relation.replicaIdentity.rawValue)
+        StreamBytes.appendVarint(UInt64(relation.columns.count), to: &buffer)
+        for column in relation.columns {
+            StreamBytes.appendString(column.name, to: &buffer)
+            StreamBytes.appendVarint(UInt64(column.typeOID), to: &buffer)
+            StreamBytes.appendZigzag(Int64(column.typeModifier), to: &buffer)
+            encodeKind(column.kind, into: &buffer)
+            buffer.append(column.isReplicaIdentity ? 1 : 0)
+        }
+        StreamBytes.appendVarint(UInt64(relation.keyIndexes.count), to: &buffer)
+        for index in relation.keyIndexes { StreamBytes.appendVarint(UInt64(index), to: &buffer) }
+    }
+
+    static func decodeRelation(_ reader: inout StreamByteReader) throws(StreamError) -> RelationDefinition {
+        let oid = try reader.readVarint(as: UInt32.self)
+        let schema = try reader.readString()
+        let name = try reader.readString()
+        let identityByte = try reader.readUInt8()
+        guard let identity = Relation.ReplicaIdentity(rawValue: identityByte) else {
+            throw reader.corrupt("unknown replica identity \(identityByte)")
+        }
+        let columnCount = try reader.readCount()
+        var columns: [Relation.Column] = []
+        columns.reserveCapacity(columnCount)
+        for _ in 0..<columnCount {
+            let columnName = try reader.readString()
+            let typeOID = try reader.readVarint(as: UInt32.self)
+            let typmod = try reader.readZigzag()
+            guard let typeModifier = Int32(exactly: typmod) else { throw reader.corrupt("type modifier out of range") }
+            let kind = try decodeKind(&reader, depth: 0)
+            let flag = try reader.readUInt8()
+            guard flag <= 1 else { throw reader.corrupt("bad replica identity flag") }
+            columns.append(
+                Relation.Column(
+                    name: columnName, typeOID: typeOID, typeModifier: typeModifier, kind: kind,
+                    isReplicaIdentity: flag == 1))
+        }
+        let keyCount = try reader.readCount()
+        var keyIndexes: [Int] = []
+        keyIndexes.reserveCapacity(keyCount)
+        for _ in 0..<keyCount {
+            let index = try reader.readVarint(as: Int.self)
+            guard index < columnCount else { throw reader.corrupt("key index \(index) out of range") }
+            keyIndexes.append(index)
+        }
+        return RelationDefinition(
+            oid: oid, schema: schema, name: name, replicaIdentity: identity, columns: columns, keyIndexes: keyIndexes)
+    }
+
+    private static func encodeKind(_ kind: ValueKind, into buffer: inout [UInt8]) {
+        switch kind {
+        case .bool: buffer.append(1)
+        case .integer: buffer.append(2)
+        case .float: buffer.append(3)
+        case .numeric: buffer.append(4)
+        case .json: buffer.append(5)
+        case .jsonb: buffer.append(6)
+        case .bytea: buffer.append(7)
+        case .timestamptz: buffer.append(8)
+        case .timestamp: buffer.append(9)
+        case .date: buffer.append(10)
+        case .time: buffer.append(11)
+        case .text: buffer.append(12)
+        case .array(let element, let delimiter):
+            buffer.append(13)
+            encodeKind(element, into: &buffer)
+            buffer.append(delimiter)
+        }
+    }
+
+    private static func decodeKind(_ reader: inout StreamByteReader, depth: Int) throws(StreamError) -> ValueKind {
+        let tag = try reader.readUInt8()
+        switch tag {
+        case 1: return .bool
+        case 2: return .integer
+        case 3: return .float
+        case 4: return .numeric
+        case 5: return .json
+        case 6: return .jsonb
+        case 7: return .bytea
+        case 8: return .timestamptz
+        case 9: return .timestamp
+        case 10: return .date
+        case 11: return .time
+        case 12: return .text
+        case 13:
+            guard depth < 16 else { throw reader.corrupt("array kind nested too deep") }
+            let element = try decodeKind(&reader, depth: depth + 1)
+            let delimiter = try reader.readUInt8()
+            return .array(element: element, delimiter: delimiter)
+        default:
+            throw reader.corrupt("unknown value kind \(tag)")
+        }
+    }
+
+    // MARK: Body
+
+    private static let snapshotFlag: UInt8 = 1 << 2
+    private static let oldKeyFlag: UInt8 = 1 << 3
+    private static let newValuesFlag: UInt8 = 1 << 4
+    private static let oldValuesFlag: UInt8 = 1 << 5
+
+    /// Appends everything of `record` except its relation.
+    static func encodeBody(_ record: ChangeRecord, into buffer: inout [UInt8]) {
+        var head: UInt8
+        switch record.eventName {
+        case .insert: head = 0
+        case .modify: head = 1
+        case .remove: head = 2
+        case .truncate: head = 3
+        }
+        if record.snapshot { head |= snapshotFlag }
+        if record.oldKeyValues != nil { head |= oldKeyFlag }
+        if record.newValues != nil { head |= newValuesFlag }
+        if record.oldValues != nil { head |= oldValuesFlag }
+        buffer.append(head)
+        StreamBytes.appendString(record.database, to: &buffer)
+        StreamBytes.appendLE(record.commitLSN.rawValue, to: &buffer)
+        StreamBytes.appendVarint(UInt64(record.index), to: &buffer)
+        StreamBytes.appendVarint(UInt64(record.xid), to: &buffer)
+        StreamBytes.appendLE(record.commitTime, to: &buffer)
+        encodeValues(record.keyValues, into: &buffer)
+        if let values = record.oldKeyValues { encodeValues(values, into: &buffer) }
+        if let values = record.newValues { encodeValues(values, into: &buffer) }
+        if let values = record.oldValues { encodeValues(values, into: &buffer) }
+    }
+
+    static func decodeBody(_ reader: inout StreamByteReader, relation: Relation) throws(StreamError) -> ChangeRecord {
+        let head = try reader.readUInt8()
+        guard head & 0b1100_0000 == 0 else { throw reader.corrupt("unknown record flags") }
+        let eventName: EventName
+        switch head & 0b11 {
+        case 0: eventName = .insert
+        case 1: eventName = .modify
+        case 2: eventName = .remove
+        default: eventName = .truncate
+        }
+        let database = try reader.readString()
+        let lsn = try reader.readLE(UInt64.self)
+        let index = try reader.readVarint(as: UInt32.self)
+        let xid = try reader.readVarint(as: UInt32.self)
+        let commitTime = try reader.readLE(Int64.self)
+        let keys = try decodeValues(&reader)
+        let oldKeys = head & oldKeyFlag != 0 ? try decodeValues(&reader) : nil
+        let newValues = head & newValuesFlag != 0 ? try decodeValues(&reader) : nil
+        let oldValues = head & oldValuesFlag != 0 ? try decodeValues(&reader) : nil
+        return ChangeRecord(
+            eventName: eventName, relation: relation, database: database, commitLSN: LSN(lsn), index: index, xid: xid,
+            commitTime: commitTime, snapshot: head & snapshotFlag != 0, keyValues: keys, oldKeyValues: oldKeys,
+            newValues: newValues, oldValues: oldValues)
+    }
+
+    @inline(__always)
+    private static func encodeValues(_ values: [PgValue], into buffer: inout [UInt8]) {
+        StreamBytes.appendVarint(UInt64(values.count), to: &buffer)
+        for value in values {
+            switch value {
+            case .null: buffer.append(0)
+            case .unchangedToast: buffer.append(1)
+            case .text(let bytes):
+                StreamBytes.appendVarint(UInt64(bytes.count) &+ 2, to: &buffer)
+                buffer.append(contentsOf: bytes)
+            }
+        }
+    }
+
+    @inline(__always)
+    private static func decodeValues(_ reader: inout StreamByteReader) throws(StreamError) -> [PgValue] {
+        let count = try reader.readCount()
+        var values: [PgValue] = []
+        values.reserveCapacity(count)
+        for _ in 0..<count {
+            let tag = try reader.readVarint()
+            switch tag {
+            case 0: values.append(.null)
+            case 1: values.append(.unchangedToast)
+            default:
+                guard tag - 2 <= UInt64(reader.remaining) else { throw reader.corrupt("value longer than the entry") }
+                values.append(.text(try reader.readBytes(count: Int(tag - 2))))
+            }
+        }
+        return values
+    }
+}

@@ -1,1 +1,0 @@
-// Sinks: file/stdout first; Postgres and webhook sinks follow.
