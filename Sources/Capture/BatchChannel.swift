@@ -66,17 +66,17 @@ final class BatchChannel<Element: Sendable>: @unchecked Sendable {
         }
     }
 
-    /// The consumer is gone: wake the producer, drop what is buffered.
+    /// The consumer wants to stop: wake the producer (its `send` returns `.cancelled`) and drop what
+    /// is buffered. The consumer's `next()` still ends only when the producer calls `finish`, so a
+    /// consumer that waits for the end knows the producer has cleaned up (for capture: sent its
+    /// final status update and closed the connection).
     func cancel() {
         condition.lock()
         cancelled = true
         buffer.removeAll()
         head = 0
         condition.broadcast()
-        let waiter = self.waiter
-        self.waiter = nil
         condition.unlock()
-        waiter?.resume(returning: nil)
     }
 
     var isCancelled: Bool {
@@ -99,11 +99,6 @@ final class BatchChannel<Element: Sendable>: @unchecked Sendable {
                 condition.signal()
                 condition.unlock()
                 continuation.resume(returning: element)
-                return
-            }
-            if cancelled {
-                condition.unlock()
-                continuation.resume(returning: nil)
                 return
             }
             if let finished {

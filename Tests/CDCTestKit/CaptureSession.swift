@@ -94,6 +94,7 @@ public final class CaptureSession {
 
 public struct CaptureTimeout: Error, CustomStringConvertible {
     public var what: String
+    public init(what: String) { self.what = what }
     public var description: String { "timed out waiting for \(what)" }
 }
 

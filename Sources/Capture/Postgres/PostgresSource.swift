@@ -46,7 +46,8 @@ public final class PostgresSource: Sendable {
     var acknowledgedLSN: LSN { state.acknowledged }
 
     /// Asks capture to stop: the thread closes the connection (dropping a temporary slot) and the
-    /// batches end. Returns at once.
+    /// batches end once the thread has sent its final status update and closed the connection.
+    /// Returns at once.
     public func stop() {
         state.requestStop()
         channel.cancel()

@@ -1,0 +1,28 @@
+import CDCCore
+import Logging
+
+/// Moves captured batches into the durable stream: append, fsync (one fsync per batch handed out by
+/// capture — group commit), and only then acknowledge the source, so the slot's
+/// `confirmed_flush_lsn` never passes a record that is not on disk.
+public struct CaptureToStream: Sendable {
+    public let source: PostgresSource
+    public let stream: StreamLog
+    let logger: Logger
+
+    public init(source: PostgresSource, stream: StreamLog, logger: Logger) {
+        self.source = source
+        self.stream = stream
+        self.logger = logger
+    }
+
+    /// Runs until capture ends (stop, end LSN) or fails.
+    public func run() async throws {
+        for try await batch in source.batches() {
+            if !batch.records.isEmpty {
+                _ = try stream.append(batch.records)
+                try stream.sync()
+            }
+            if let lsn = batch.acknowledgeLSN { source.acknowledge(lsn) }
+        }
+    }
+}

@@ -1,0 +1,52 @@
+import CDCCore
+
+extension Pipeline {
+    /// Where a new pipeline starts reading (resolved once, then saved as its checkpoint).
+    public enum StartingPosition: Sendable, Hashable {
+        case trimHorizon
+        case latest
+        /// Microseconds since the Unix epoch (the stream's append time).
+        case atTimestamp(Int64)
+    }
+
+    /// Retry policy (Lambda's names and defaults: retry until `maxRecordAge`, unlimited by default).
+    public struct RetryPolicy: Sendable {
+        public var maxAttempts: Int?
+        public var maxRecordAgeMicros: Int64?
+        public var bisectOnError: Bool
+        public var backoff: Backoff
+        public init(maxAttempts: Int? = nil, maxRecordAgeMicros: Int64? = nil, bisectOnError: Bool = false, backoff: Backoff = Backoff()) {
+            self.maxAttempts = maxAttempts
+            self.maxRecordAgeMicros = maxRecordAgeMicros
+            self.bisectOnError = bisectOnError
+            self.backoff = backoff
+        }
+    }
+
+    /// Everything a pipeline is configured with (decoded from YAML by the executable).
+    public struct Configuration: Sendable {
+        public var name: String
+        public var tables: [TablePattern]
+        public var filter: RecordFilter?
+        public var renderer: RecordRenderer
+        public var startingPosition: StartingPosition
+        public var batchSize: Int
+        public var batchWindow: Duration
+        public var retry: RetryPolicy
+
+        public init(
+            name: String, tables: [TablePattern] = [], filter: RecordFilter? = nil,
+            renderer: RecordRenderer = RecordRenderer(), startingPosition: StartingPosition = .latest,
+            batchSize: Int = 100, batchWindow: Duration = .zero, retry: RetryPolicy = RetryPolicy()
+        ) {
+            self.name = name
+            self.tables = tables
+            self.filter = filter
+            self.renderer = renderer
+            self.startingPosition = startingPosition
+            self.batchSize = batchSize
+            self.batchWindow = batchWindow
+            self.retry = retry
+        }
+    }
+}

@@ -1,0 +1,233 @@
+import CDCCore
+import Foundation
+import Logging
+
+/// One pipeline: reads the stream from its own checkpoint and, per batch, filters, renders (view and
+/// format), delivers to its sink with retries, bisection and partial-failure handling, dead-letters
+/// what cannot be delivered, then checkpoints. (Lambda's event source mapping, self-hosted.)
+///
+/// Guarantees: at least once, in stream order; a record is either delivered, filtered out, or in
+/// the dead-letter queue with its error — never dropped silently. The checkpoint moves only past
+/// records in one of those three states. One pipeline failing never blocks another: each runs in
+/// its own task and reads the shared stream independently.
+public final class Pipeline: Sendable {
+    public let configuration: Configuration
+    private let stream: StreamLog
+    private let sink: any Sink
+    private let checkpoints: CheckpointStore
+    public let deadLetters: DeadLetterQueue
+    private let logger: Logger
+    private let state = PipelineStatusBox()
+
+    public init(
+        configuration: Configuration, stream: StreamLog, sink: any Sink, stateDirectory: String,
+        logger: Logger
+    ) throws {
+        self.configuration = configuration
+        self.stream = stream
+        self.sink = sink
+        let directory = stateDirectory + "/pipelines/" + configuration.name
+        self.checkpoints = try CheckpointStore(directory: directory)
+        self.deadLetters = try DeadLetterQueue(directory: directory)
+        var logger = logger
+        logger[metadataKey: "cdc.pipeline"] = .string(configuration.name)
+        self.logger = logger
+    }
+
+    /// A snapshot of the pipeline's state (for `/status` and `cdcd status`).
+    public var status: PipelineStatus { state.value }
+
+    /// Resolves the starting position once, when the pipeline has no checkpoint yet, and saves it
+    /// at once (so a crash right after start skips nothing captured since).
+    func initialCheckpoint() throws -> UInt64 {
+        if let saved = try checkpoints.load() { return saved }
+        let position: UInt64
+        switch configuration.startingPosition {
+        case .trimHorizon:
+            position = stream.firstOffset == 0 ? 0 : stream.firstOffset - 1
+        case .latest:
+            position = stream.nextOffset == 0 ? 0 : stream.nextOffset - 1
+        case .atTimestamp(let micros):
+            position = try firstOffset(appendedAtOrAfter: micros) - 1
+        }
+        try checkpoints.save(position)
+        logger.info("pipeline created", metadata: ["cdc.checkpoint": "\(position)"])
+        return position
+    }
+
+    private func firstOffset(appendedAtOrAfter micros: Int64) throws -> UInt64 {
+        var offset = max(stream.firstOffset, 1)
+        while true {
+            let entries = try stream.read(from: offset, maxRecords: 1000)
+            guard let last = entries.last else { return offset }
+            if let hit = entries.first(where: { $0.appendedAt >= micros }) { return hit.offset }
+            offset = last.offset + 1
+        }
+    }
+
+    /// Runs until the task is cancelled (then finishes the batch in flight and returns) or the
+    /// pipeline is disabled (410 Gone, an unappliable schema change), which throws.
+    public func run() async throws {
+        var checkpoint = try initialCheckpoint()
+        state.update { $0.checkpoint = checkpoint; $0.state = .running }
+        while !Task.isCancelled {
+            var entries = try stream.read(from: checkpoint + 1, maxRecords: configuration.batchSize)
+            if entries.isEmpty {
+                _ = await stream.waitForRecords(from: checkpoint + 1, timeout: .seconds(1))
+                continue
+            }
+            if configuration.batchWindow > .zero && entries.count < configuration.batchSize {
+                let deadline = ContinuousClock.now + configuration.batchWindow
+                while entries.count < configuration.batchSize && ContinuousClock.now < deadline && !Task.isCancelled {
+                    _ = await stream.waitForRecords(from: entries.last!.offset + 1, timeout: deadline - .now)
+                    entries = try stream.read(from: checkpoint + 1, maxRecords: configuration.batchSize)
+                }
+            }
+            if entries[0].offset > checkpoint + 1 {
+                let lost = entries[0].offset - checkpoint - 1
+                logger.error(
+                    "records were trimmed from the stream before this pipeline read them (retention); continuing after the gap",
+                    metadata: ["cdc.lost_records": "\(lost)", "cdc.checkpoint": "\(checkpoint)"])
+                state.update { $0.trimmedRecords += lost }
+            }
+            try await handle(entries)
+            checkpoint = entries.last!.offset
+            try checkpoints.save(checkpoint)
+            let newest = entries.last!.appendedAt
+            state.update {
+                $0.checkpoint = checkpoint
+                $0.iteratorAgeMillis = max(0, (StreamLog.wallClockMicroseconds() - newest) / 1000)
+            }
+        }
+    }
+
+    /// Filters, renders and delivers one batch of entries.
+    func handle(_ entries: [StreamLog.Entry]) async throws {
+        var items: [(offset: UInt64, item: SinkItem, appendedAt: Int64)] = []
+        items.reserveCapacity(entries.count)
+        var filtered = 0
+        for entry in entries {
+            guard configuration.tables.matchesTable(entry.record.relation.qualifiedName) else {
+                filtered += 1
+                continue
+            }
+            var writer = JSONWriter()
+            configuration.renderer.render(entry.record, into: &writer)
+            if let filter = configuration.filter, !filter.matches(try JSONValue.parse(writer.bytes)) {
+                filtered += 1
+                continue
+            }
+            items.append(
+                (entry.offset, SinkItem(sequenceNumber: entry.record.sequenceNumber, record: entry.record, json: writer.bytes),
+                 entry.appendedAt))
+        }
+        state.update { $0.filtered += UInt64(filtered) }
+        if !items.isEmpty { try await deliver(items[...]) }
+    }
+
+    private func deliver(_ items: ArraySlice<(offset: UInt64, item: SinkItem, appendedAt: Int64)>) async throws {
+        var remaining = items
+        var attempt = 0
+        let firstAttempt = Self.timestamp()
+        while true {
+            attempt += 1
+            do {
+                try await sink.write(remaining.map(\.item))
+                state.update {
+                    $0.delivered += UInt64(remaining.count)
+                    $0.state = .running
+                }
+                return
+            } catch {
+                state.update {
+                    $0.lastError = error.message
+                    $0.retried += 1
+                }
+                if error.disablesPipeline {
+                    state.update { $0.state = .disabled }
+                    logger.error("pipeline disabled", metadata: ["cdc.error": "\(error.message)"])
+                    throw PipelineDisabled(pipeline: configuration.name, reason: error.message)
+                }
+                // ReportBatchItemFailures: everything before the lowest failed item was delivered.
+                if !error.failedSequenceNumbers.isEmpty,
+                    let lowest = remaining.firstIndex(where: { error.failedSequenceNumbers.contains($0.item.sequenceNumber) })
+                {
+                    let delivered = lowest - remaining.startIndex
+                    state.update { $0.delivered += UInt64(delivered) }
+                    remaining = remaining[lowest...]
+                }
+                if configuration.retry.bisectOnError && remaining.count > 1 && error.retryable {
+                    let middle = remaining.startIndex + remaining.count / 2
+                    logger.warning(
+                        "batch failed, bisecting", metadata: ["cdc.error": "\(error.message)", "cdc.batch_size": "\(remaining.count)"])
+                    try await deliver(remaining[..<middle])
+                    try await deliver(remaining[middle...])
+                    return
+                }
+                let oldest = remaining.map(\.appendedAt).min() ?? 0
+                let age = StreamLog.wallClockMicroseconds() - oldest
+                let exhausted =
+                    !error.retryable
+                    || (configuration.retry.maxAttempts.map { attempt >= $0 } ?? false)
+                    || (configuration.retry.maxRecordAgeMicros.map { age > $0 } ?? false)
+                if exhausted {
+                    try deadLetter(remaining, error: error.message, attempts: attempt, firstAttempt: firstAttempt)
+                    return
+                }
+                let delay = error.retryAfter ?? configuration.retry.backoff.delay(afterAttempt: attempt)
+                logger.warning(
+                    "delivery failed, retrying",
+                    metadata: ["cdc.error": "\(error.message)", "cdc.attempt": "\(attempt)", "cdc.retry_in": "\(delay)"])
+                state.update { $0.state = .retrying }
+                try await Task.sleep(for: delay)
+            }
+        }
+    }
+
+    private func deadLetter(
+        _ items: ArraySlice<(offset: UInt64, item: SinkItem, appendedAt: Int64)>, error: String, attempts: Int,
+        firstAttempt: String
+    ) throws {
+        let now = Self.timestamp()
+        try deadLetters.append(
+            items.map {
+                DeadLetterQueue.Entry(
+                    streamOffset: $0.offset, sequenceNumber: $0.item.sequenceNumber,
+                    item: (try? JSONValue.parse($0.item.json)) ?? .string(String(decoding: $0.item.json, as: UTF8.self)),
+                    error: error, attempts: attempts, firstAttempt: firstAttempt, lastAttempt: now)
+            })
+        state.update { $0.deadLettered += UInt64(items.count) }
+        logger.error(
+            "records sent to the dead-letter queue",
+            metadata: ["cdc.error": "\(error)", "cdc.count": "\(items.count)", "cdc.attempts": "\(attempts)"])
+    }
+
+    /// Delivers every dead-lettered item again (`cdcd dlq replay`); on success the queue is emptied.
+    public func replayDeadLetters() async throws -> Int {
+        let entries = try deadLetters.list()
+        guard !entries.isEmpty else { return 0 }
+        let items = entries.map {
+            SinkItem(sequenceNumber: $0.sequenceNumber, record: nil, json: $0.item.jsonBytes)
+        }
+        do {
+            try await sink.write(items)
+        } catch {
+            throw error
+        }
+        try deadLetters.removeAll()
+        return entries.count
+    }
+
+    static func timestamp() -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: Date())
+    }
+}
+
+/// A pipeline stopped by its sink (410 Gone, an unappliable schema change). Its checkpoint is kept.
+public struct PipelineDisabled: Error, CustomStringConvertible {
+    public var pipeline: String
+    public var reason: String
+    public var description: String { "pipeline \(pipeline) disabled: \(reason)" }
+}

@@ -1,0 +1,171 @@
+import ArgumentParser
+import CDCCore
+import CDCConfig
+import Capture
+import Foundation
+import LibPQ
+import Logging
+import ServiceLifecycle
+import Sinks
+
+/// `cdcd run`: the daemon in the foreground. Capture appends to the durable stream; each pipeline
+/// reads it from its own checkpoint into its sink. SIGTERM/SIGINT: stop capture, let pipelines
+/// finish the batch in flight (bounded), keep checkpoints, exit 0.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Run the daemon in the foreground (systemd or a container supervises it).")
+
+    @Option(name: .long, help: "The config file (cdcd.yaml).")
+    var config: String = "cdcd.yaml"
+
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error.")
+    var logLevel: Logger.Level = .info
+
+    @Option(name: .long, help: "Seconds the pipelines get to finish in-flight batches on shutdown.")
+    var drainSeconds: Int = 10
+
+    func run() async throws {
+        let logger = CommandSupport.bootstrapLogging(level: logLevel)
+        let daemon: Daemon
+        do {
+            let configuration = try ConfigLoader.load(path: config, environment: ProcessInfo.processInfo.environment)
+            daemon = try Daemon(configuration: configuration, logger: logger)
+        } catch {
+            throw CommandSupport.failure(error)
+        }
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: daemon.services, gracefulShutdownSignals: [.sigterm, .sigint],
+                cancellationSignals: [], logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            throw CommandSupport.failure(error)
+        }
+        logger.info("stopped")
+    }
+}
+
+/// The wired daemon: the stream, capture into it, and the pipelines reading it.
+struct Daemon {
+    let services: [ServiceGroupConfiguration.ServiceConfiguration]
+
+    init(configuration: CDCDConfiguration, logger: Logger) throws {
+        guard case .postgres(let postgres) = configuration.source else {
+            throw CaptureError(code: .badConfiguration, message: "\(configuration.file): source.dynamodb is not supported yet")
+        }
+        try FileManager.default.createDirectory(atPath: configuration.stateDirectory, withIntermediateDirectories: true)
+        let stream = try StreamLog(
+            directory: configuration.stateDirectory + "/stream",
+            options: StreamLog.Options(
+                retentionAge: configuration.stream.retention, retentionBytes: configuration.stream.maxBytes))
+        if let recovery = stream.recovery {
+            logger.warning("stream recovered after an unclean stop", metadata: ["cdc.recovery": "\(recovery)"])
+        }
+        // Capture what the source lists, or else what the pipelines need (all tables if one wants all).
+        var tables = postgres.tables
+        if tables.isEmpty && !configuration.pipelines.contains(where: { $0.tables.isEmpty }) {
+            tables = Array(Set(configuration.pipelines.flatMap(\.tables)))
+        }
+        let source = PostgresSource(
+            configuration: PostgresSource.Configuration(
+                connection: try ConnectionString(postgres.url), slot: postgres.slot, publication: postgres.publication,
+                tables: tables),
+            logger: logger)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: CaptureService(capture: CaptureToStream(source: source, stream: stream, logger: logger)))
+        ]
+        for pipeline in configuration.pipelines {
+            let sink = try Self.makeSink(pipeline, configuration: configuration)
+            let runner = try Pipeline(
+                configuration: Self.pipelineConfiguration(pipeline), stream: stream, sink: sink,
+                stateDirectory: configuration.stateDirectory, logger: logger)
+            services.append(.init(service: PipelineService(pipeline: runner, sink: sink, logger: logger)))
+        }
+        services.append(.init(service: RetentionService(stream: stream, logger: logger)))
+        self.services = services
+    }
+
+    static func pipelineConfiguration(_ p: CDCDConfiguration.Pipeline) throws -> Capture.Pipeline.Configuration {
+        let start: Capture.Pipeline.StartingPosition =
+            switch p.startingPosition {
+            case .trimHorizon: .trimHorizon
+            case .latest: .latest
+            case .atTimestamp(let date): .atTimestamp(Int64(date.timeIntervalSince1970 * 1_000_000))
+            }
+        return Capture.Pipeline.Configuration(
+            name: p.name, tables: p.tables, filter: p.filter.isEmpty ? nil : try RecordFilter(patterns: p.filter),
+            renderer: RecordRenderer(format: p.format, view: p.view), startingPosition: start,
+            batchSize: p.batchSize, batchWindow: p.batchWindow,
+            retry: .init(
+                maxAttempts: p.retry.maxAttempts,
+                maxRecordAgeMicros: p.retry.maxRecordAge.map { Int64($0.components.seconds) * 1_000_000 },
+                bisectOnError: p.retry.bisectOnError,
+                backoff: Backoff(initial: p.retry.backoff.initial, maximum: p.retry.backoff.maximum)))
+    }
+
+    static func makeSink(_ p: CDCDConfiguration.Pipeline, configuration: CDCDConfiguration) throws -> any Sink {
+        switch p.sink {
+        case .file(let file)?:
+            return try FileSink(.file(path: file.path))
+        case .stdout?:
+            return try FileSink(.standardOutput)
+        case .postgres?, .webhook?:
+            throw CaptureError(
+                code: .badConfiguration,
+                message: "\(configuration.file):\(p.line): pipelines.\(p.name).sink: this sink is not built yet (file and stdout are)")
+        case nil:
+            throw CaptureError(
+                code: .badConfiguration,
+                message: "\(configuration.file):\(p.line): pipelines.\(p.name): a pipeline without a sink needs a function (functions are not built yet)")
+        }
+    }
+}
+
+/// Capture → stream, stopped on graceful shutdown after the pipelines.
+struct CaptureService: Service {
+    let capture: CaptureToStream
+    func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await capture.run()
+        } onGracefulShutdown: {
+            capture.source.stop()
+        }
+    }
+}
+
+/// One pipeline. A disabled pipeline (410 Gone, …) stops alone: the others and capture go on.
+struct PipelineService: Service {
+    let pipeline: Capture.Pipeline
+    let sink: any Sink
+    let logger: Logger
+    func run() async throws {
+        do {
+            try await cancelWhenGracefulShutdown { try await pipeline.run() }
+        } catch let disabled as PipelineDisabled {
+            logger.error("\(disabled)")
+            try? await gracefulShutdown()
+        } catch is CancellationError {
+        }
+        await sink.close()
+    }
+}
+
+/// Applies the stream's retention every minute.
+struct RetentionService: Service {
+    let stream: StreamLog
+    let logger: Logger
+    func run() async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                let result = try stream.trim()
+                if result.deletedSegments > 0 {
+                    logger.info("stream retention", metadata: ["cdc.deleted_records": "\(result.deletedRecords)"])
+                }
+            } catch {
+                logger.error("stream retention failed", metadata: ["cdc.error": "\(error)"])
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(60)) }
+        }
+    }
+}

@@ -1,0 +1,236 @@
+import CDCCore
+import CDCTestKit
+import Foundation
+import LibPQ
+import Testing
+
+/// `cdcd run` as a daemon: config file, capture into the stream, pipelines into file sinks,
+/// SIGTERM, SIGKILL and restarts.
+@Suite("cdcd run")
+struct RunCommandTests {
+    /// A scratch folder with a cdcd.yaml for one table.
+    struct Setup {
+        let directory: String
+        let table: String
+        let slot: String
+        var config: String { directory + "/cdcd.yaml" }
+
+        init(pipelines: String, extraTableSQL: String = "") throws {
+            directory = NSTemporaryDirectory() + TestPostgres.uniqueName("run")
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            table = "public." + TestPostgres.uniqueName("rt")
+            slot = TestPostgres.uniqueName("run_slot")
+            let db = try TestPostgres.connect()
+            try db.execute("CREATE TABLE \(table) (id int PRIMARY KEY, v text, version int)")
+            let yaml = """
+                state_dir: ./state
+                source:
+                  postgres:
+                    url: "\(TestPostgres.url)"
+                    slot: \(slot)
+                    publication: \(slot)
+                    tables: [\(table)]
+                    snapshot: never
+                pipelines:
+                \(pipelines.replacingOccurrences(of: "TABLE", with: table))
+                """
+            try yaml.write(toFile: config, atomically: true, encoding: .utf8)
+        }
+
+        func start() throws -> BackgroundProcess {
+            try BackgroundProcess(TestPostgres.cdcdBinary, ["run", "--config", config], logPath: directory + "/cdcd.log")
+        }
+
+        func lines(_ file: String) -> [JSONValue] {
+            let text = (try? String(contentsOfFile: directory + "/" + file, encoding: .utf8)) ?? ""
+            return text.split(separator: "\n").compactMap { try? JSONValue.parse(String($0)) }
+        }
+
+        func waitForLines(_ file: String, count: Int, timeout: Duration = .seconds(60)) async throws -> [JSONValue] {
+            let deadline = ContinuousClock.now + timeout
+            while ContinuousClock.now < deadline {
+                let current = lines(file)
+                if current.count >= count { return current }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            throw CaptureTimeout(what: "\(count) lines in \(file) (got \(lines(file).count))")
+        }
+
+        func waitUntilSlotReady() async throws {
+            let db = try TestPostgres.connect()
+            defer { db.close() }
+            for _ in 0..<600 {
+                if try db.execute(
+                    "SELECT 1 FROM pg_replication_slots WHERE slot_name = $1 AND active AND confirmed_flush_lsn IS NOT NULL",
+                    [slot]).rows.count == 1
+                {
+                    return
+                }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            throw CaptureTimeout(what: "slot \(slot)")
+        }
+
+        func cleanUp() {
+            let db = try? TestPostgres.connect()
+            _ = try? db?.execute("SELECT pg_drop_replication_slot($1)", [slot])
+            _ = try? db?.execute("DROP PUBLICATION IF EXISTS \(SQL.identifier(slot))")
+            _ = try? db?.execute("DROP TABLE IF EXISTS \(table)")
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+    }
+
+    @Test func deliversFiltersStopsOnSigtermAndResumes() async throws {
+        let setup = try Setup(
+            pipelines: """
+                  - name: all
+                    tables: [TABLE]
+                    starting_position: TRIM_HORIZON
+                    batch_size: 50
+                    sink: { file: { path: ./all.jsonl } }
+                  - name: paid
+                    filter: [{ eventName: [INSERT], newImage: { v: [{ prefix: "paid" }] } }]
+                    starting_position: TRIM_HORIZON
+                    sink: { file: { path: ./paid.jsonl } }
+                """)
+        defer { setup.cleanUp() }
+        let db = try TestPostgres.connect()
+        var daemon = try setup.start()
+        try await setup.waitUntilSlotReady()
+        try db.execute(
+            "INSERT INTO \(setup.table) SELECT g, CASE WHEN g % 2 = 0 THEN 'paid' ELSE 'new' END, 1 FROM generate_series(1, 400) g")
+        _ = try await setup.waitForLines("all.jsonl", count: 400)
+        _ = try await setup.waitForLines("paid.jsonl", count: 200)
+        daemon.signal(SIGTERM)
+        #expect(await daemon.wait(timeout: .seconds(20)) == 0, "\(daemon.log)")
+
+        // Changes made while cdcd is down are delivered after the restart, nothing twice.
+        try db.execute("UPDATE \(setup.table) SET version = 2 WHERE id <= 100")
+        daemon = try setup.start()
+        let all = try await setup.waitForLines("all.jsonl", count: 500)
+        daemon.signal(SIGTERM)
+        #expect(await daemon.wait(timeout: .seconds(20)) == 0, "\(daemon.log)")
+        #expect(all.count == 500)
+        #expect(Set(all.compactMap { $0["eventID"]?.stringValue }).count == 500)
+        #expect(all.prefix(400).allSatisfy { $0["eventName"] == "INSERT" })
+        #expect(all.suffix(100).allSatisfy { $0["eventName"] == "MODIFY" })
+        let paid = setup.lines("paid.jsonl")
+        #expect(paid.count == 200)
+        #expect(paid.allSatisfy { $0["newImage"]?["v"] == "paid" })
+    }
+
+    @Test func crashesWithSigkillLoseNothingAndKeepPerKeyOrder() async throws {
+        let setup = try Setup(
+            pipelines: """
+                  - name: all
+                    starting_position: TRIM_HORIZON
+                    batch_size: 200
+                    sink: { file: { path: ./all.jsonl } }
+                """)
+        defer { setup.cleanUp() }
+        var daemon = try setup.start()
+        try await setup.waitUntilSlotReady()
+        // The workload: 2,000 inserts then 9 rounds of updates of every row, in 100-row
+        // transactions: 20,000 changes, each row's versions 1...10 in order.
+        let table = setup.table
+        let workload = Task.detached {
+            let db = try TestPostgres.connect()
+            for start in stride(from: 1, through: 2000, by: 100) {
+                try db.execute("INSERT INTO \(table) SELECT g, 'v', 1 FROM generate_series(\(start), \(start + 99)) g")
+                try await Task.sleep(for: .milliseconds(15))
+            }
+            for _ in 2...10 {
+                for start in stride(from: 1, through: 2000, by: 100) {
+                    try db.execute("UPDATE \(table) SET version = version + 1 WHERE id BETWEEN \(start) AND \(start + 99)")
+                    try await Task.sleep(for: .milliseconds(15))
+                }
+            }
+        }
+        var kills = 0
+        while kills < 6 {
+            try await Task.sleep(for: .milliseconds(Int.random(in: 300...1200)))
+            daemon.signal(SIGKILL)
+            _ = await daemon.wait(timeout: .seconds(10))
+            kills += 1
+            daemon = try setup.start()
+        }
+        try await workload.value
+        let lines = try await setup.waitForLines("all.jsonl", count: 20_000, timeout: .seconds(120))
+        daemon.signal(SIGTERM)
+        #expect(await daemon.wait(timeout: .seconds(20)) == 0)
+        // Every change at least once: (id, version) pairs 1...2000 × 1...10.
+        var seen: [Int: [Int]] = [:]
+        var firstOccurrence = Set<String>()
+        for line in lines {
+            guard let id = Int(line["keys"]?["id"]?.numberString ?? ""),
+                let version = Int(line["newImage"]?["version"]?.numberString ?? ""),
+                let eventID = line["eventID"]?.stringValue
+            else { continue }
+            // Per-key order: first deliveries of a key's changes come in version order.
+            if firstOccurrence.insert(eventID).inserted { seen[id, default: []].append(version) }
+        }
+        #expect(seen.count == 2000)
+        #expect(seen.values.allSatisfy { $0 == Array(1...10) })
+        #expect(kills >= 5)
+    }
+
+    @Test func oneFailingPipelineDoesNotStopTheOthersNorTheSlot() async throws {
+        let setup = try Setup(
+            pipelines: """
+                  - name: broken
+                    starting_position: TRIM_HORIZON
+                    retry: { backoff: { initial: 100ms, max: 200ms } }
+                    sink: { file: { path: /dev/full } }
+                  - name: healthy
+                    starting_position: TRIM_HORIZON
+                    sink: { file: { path: ./healthy.jsonl } }
+                """)
+        defer { setup.cleanUp() }
+        let db = try TestPostgres.connect()
+        let daemon = try setup.start()
+        try await setup.waitUntilSlotReady()
+        let before = try db.execute("SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = $1", [setup.slot]).scalar!
+        for round in 0..<3 {
+            try db.execute("INSERT INTO \(setup.table) SELECT g, 'x', 1 FROM generate_series(\(round * 100 + 1), \(round * 100 + 100)) g")
+            _ = try await setup.waitForLines("healthy.jsonl", count: (round + 1) * 100)
+        }
+        try await Task.sleep(for: .seconds(1))
+        let after = try db.execute("SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = $1", [setup.slot]).scalar!
+        daemon.signal(SIGTERM)
+        #expect(await daemon.wait(timeout: .seconds(20)) == 0)
+        #expect(LSN(string: after)! > LSN(string: before)!)
+        #expect(daemon.log.contains("delivery failed, retrying"))
+        #expect(daemon.log.contains("No space left on device"))
+    }
+
+    @Test func configErrorsNameFileLineAndKey() async throws {
+        let directory = NSTemporaryDirectory() + TestPostgres.uniqueName("badcfg")
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/cdcd.yaml"
+        try """
+            source:
+              postgres:
+                url: "postgres://u:${CDCD_TEST_SECRET_PW}@127.0.0.1/app"
+                tables: [public.t]
+            pipelines:
+              - name: p
+                batch_size: 20000
+                sink: { stdout: {} }
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        let result = try await TestPostgres.run(TestPostgres.cdcdBinary, ["run", "--config", path], allowFailure: true)
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("cdcd.yaml:3"))
+        #expect(result.stderr.contains("CDCD_TEST_SECRET_PW"))
+    }
+}
+
+extension JSONValue {
+    /// A number's exact text (or a string's text), for reading ids out of records.
+    var numberString: String? {
+        switch self {
+        case .number(let text), .string(let text): text
+        default: nil
+        }
+    }
+}
