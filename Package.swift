@@ -76,6 +76,8 @@ let package = Package(
         ),
         .testTarget(name: "CDCCoreTests", dependencies: ["CDCCore"]),
         .testTarget(name: "StreamTests", dependencies: ["CDCCore", "Capture"]),
+        .testTarget(name: "PipelineTests", dependencies: ["CDCCore", "Capture"]),
+        .testTarget(name: "FunctionTests", dependencies: ["CDCCore", "Capture"]),
         .testTarget(name: "ConfigTests", dependencies: ["CDCCore", "CDCConfig"]),
         .testTarget(
             name: "IntegrationTests",

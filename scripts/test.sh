@@ -11,4 +11,4 @@ export CDCD_TEST_PG="$url"
 export CDCD_TEST_PG_NAME="$name"
 echo "test PostgreSQL: $url"
 swift build --build-tests
-swift test --skip-build "$@"
+swift test --skip-build --no-parallel "$@"

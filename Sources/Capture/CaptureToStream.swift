@@ -15,6 +15,14 @@ public struct CaptureToStream: Sendable {
         self.logger = logger
     }
 
+    /// Where capture should resume skipping: the stream's last durable record. After a crash
+    /// between the stream's fsync and the slot's confirmation, the source resends records the
+    /// stream already holds; they are skipped instead of stored twice.
+    public static func skipThrough(_ stream: StreamLog) throws -> (lsn: LSN, index: UInt32)? {
+        guard let last = try stream.lastEntry() else { return nil }
+        return (last.record.commitLSN, last.record.index)
+    }
+
     /// Runs until capture ends (stop, end LSN) or fails.
     public func run() async throws {
         for try await batch in source.batches() {

@@ -38,7 +38,9 @@ struct StreamLogRecoveryTests {
         #expect(log.durableEnd == UInt64(expected.count), sourceLocation: sourceLocation)
         let entries = try readAll(log)
         #expect(entries.count == expected.count, sourceLocation: sourceLocation)
-        for (entry, record) in zip(entries, expected) { expectSame(entry.record, record, sourceLocation: sourceLocation) }
+        for (entry, record) in zip(entries, expected) {
+            expectSame(entry.record, record, sourceLocation: sourceLocation)
+        }
         let next = F.insert(999, relation: F.everything)
         let range = try log.append([next])
         #expect(range == UInt64(expected.count + 1)...UInt64(expected.count + 1), sourceLocation: sourceLocation)

@@ -73,7 +73,7 @@ struct StreamLogRetentionTests {
             #expect(try log.trim(now: t0 + 24 * Self.hour - 1).deletedSegments == 0)
             #expect(log.firstOffset == 1)
             let r1 = try log.trim(now: t0 + 24 * Self.hour)
-            #expect(r1 == .init(deletedSegments: 1, deletedBytes: r1.deletedBytes, firstOffsetBefore: 1, firstOffsetAfter: 2))
+            #expect(r1.deletedSegments == 1 && r1.firstOffsetBefore == 1 && r1.firstOffsetAfter == 2)
             #expect(try log.read(from: 2, maxRecords: 10).map(\.appendedAt) == (1...4).map { t0 + $0 * Self.hour })
             try log.trim(now: t0 + 26 * Self.hour + 1)
             #expect(log.firstOffset == 4)

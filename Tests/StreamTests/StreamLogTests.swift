@@ -173,7 +173,8 @@ struct StreamLogTests {
         var position = StreamSegment.headerSize
         var count = 0
         while position + 8 < bytes.count {
-            let length = Int(bytes[position]) | Int(bytes[position + 1]) << 8 | Int(bytes[position + 2]) << 16
+            let length =
+                Int(bytes[position]) | Int(bytes[position + 1]) << 8 | Int(bytes[position + 2]) << 16
                 | Int(bytes[position + 3]) << 24
             if bytes[position + 8] == type { count += 1 }
             position += 8 + length

@@ -142,7 +142,9 @@ func readAll(_ log: StreamLog, from offset: UInt64 = 1) throws -> [StreamLog.Ent
 /// The bytes of a file.
 func fileBytes(_ path: String) -> [UInt8] { Array(FileManager.default.contents(atPath: path) ?? Data()) }
 
-func writeFile(_ path: String, _ bytes: [UInt8]) { _ = FileManager.default.createFile(atPath: path, contents: Data(bytes)) }
+func writeFile(_ path: String, _ bytes: [UInt8]) {
+    _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
+}
 
 /// Segment file paths of a stream directory, oldest first.
 func segmentFiles(_ directory: String) -> [String] {

@@ -85,6 +85,19 @@ public final class DeadLetterQueue: @unchecked Sendable {
 
     public var count: Int { (try? list().count) ?? 0 }
 
+    /// Removes the oldest `count` entries (those a replay delivered), keeping any appended since.
+    public func removeFirst(_ count: Int) throws {
+        try lock.withLock {
+            guard let data = FileManager.default.contents(atPath: path) else { return }
+            var kept: [UInt8] = []
+            for line in data.split(separator: UInt8(ascii: "\n")).dropFirst(count) {
+                kept += line
+                kept.append(UInt8(ascii: "\n"))
+            }
+            try CheckpointStore.atomicWrite(kept, to: path, directory: (path as NSString).deletingLastPathComponent)
+        }
+    }
+
     /// Removes every entry (after a successful replay, or `cdcd dlq drop`).
     public func removeAll() throws {
         try lock.withLock {

@@ -32,6 +32,10 @@ public final class Pipeline: Sendable {
         var logger = logger
         logger[metadataKey: "cdc.pipeline"] = .string(configuration.name)
         self.logger = logger
+        // The starting position is resolved when the pipeline is created, not when it first runs:
+        // records captured in between are not skipped (LATEST, AT_TIMESTAMP).
+        let start = try initialCheckpoint()
+        state.update { $0.checkpoint = start }
     }
 
     /// A snapshot of the pipeline's state (for `/status` and `cdcd status`).
@@ -46,7 +50,9 @@ public final class Pipeline: Sendable {
         case .trimHorizon:
             position = stream.firstOffset == 0 ? 0 : stream.firstOffset - 1
         case .latest:
-            position = stream.nextOffset == 0 ? 0 : stream.nextOffset - 1
+            // The durable end, not the appended end: records appended but not yet synced may be lost
+            // in a crash, and new records would then take their offsets.
+            position = stream.durableEnd
         case .atTimestamp(let micros):
             position = try firstOffset(appendedAtOrAfter: micros) - 1
         }
@@ -71,7 +77,24 @@ public final class Pipeline: Sendable {
         var checkpoint = try initialCheckpoint()
         state.update { $0.checkpoint = checkpoint; $0.state = .running }
         while !Task.isCancelled {
-            var entries = try stream.read(from: checkpoint + 1, maxRecords: configuration.batchSize)
+            var entries: [StreamLog.Entry]
+            do {
+                entries = try stream.read(from: checkpoint + 1, maxRecords: configuration.batchSize)
+            } catch {
+                guard error.code == .recordsTrimmed else { throw error }
+                // Retention deleted records this pipeline had not read: say so loudly, go on after them.
+                let lost = error.lostRecords ?? 0
+                logger.error(
+                    "records were trimmed from the stream before this pipeline read them (retention); continuing after the gap",
+                    metadata: ["cdc.lost_records": "\(lost)", "cdc.checkpoint": "\(checkpoint)"])
+                checkpoint = (error.firstAvailable ?? checkpoint + 1) - 1
+                try checkpoints.save(checkpoint)
+                state.update {
+                    $0.trimmedRecords += lost
+                    $0.checkpoint = checkpoint
+                }
+                continue
+            }
             if entries.isEmpty {
                 _ = await stream.waitForRecords(from: checkpoint + 1, timeout: .seconds(1))
                 continue
@@ -80,15 +103,13 @@ public final class Pipeline: Sendable {
                 let deadline = ContinuousClock.now + configuration.batchWindow
                 while entries.count < configuration.batchSize && ContinuousClock.now < deadline && !Task.isCancelled {
                     _ = await stream.waitForRecords(from: entries.last!.offset + 1, timeout: deadline - .now)
-                    entries = try stream.read(from: checkpoint + 1, maxRecords: configuration.batchSize)
+                    do {
+                        entries = try stream.read(from: checkpoint + 1, maxRecords: configuration.batchSize)
+                    } catch {
+                        guard error.code == .recordsTrimmed else { throw error }
+                        break  // trimmed since read: deliver what was read; the next read reports the gap
+                    }
                 }
-            }
-            if entries[0].offset > checkpoint + 1 {
-                let lost = entries[0].offset - checkpoint - 1
-                logger.error(
-                    "records were trimmed from the stream before this pipeline read them (retention); continuing after the gap",
-                    metadata: ["cdc.lost_records": "\(lost)", "cdc.checkpoint": "\(checkpoint)"])
-                state.update { $0.trimmedRecords += lost }
             }
             try await handle(entries)
             checkpoint = entries.last!.offset
@@ -214,7 +235,8 @@ public final class Pipeline: Sendable {
         } catch {
             throw error
         }
-        try deadLetters.removeAll()
+        // Only what was replayed: the running pipeline may have dead-lettered more meanwhile.
+        try deadLetters.removeFirst(entries.count)
         return entries.count
     }
 

@@ -28,13 +28,17 @@ extension PostgresSource {
         public var statusInterval: Double
         /// Reconnect backoff after a lost connection: first delay and cap (seconds).
         public var reconnectDelay: (first: Double, max: Double)
+        /// Records at or below this position (commit LSN, index in transaction) are already stored
+        /// downstream (the stream's last record after a crash): skip them when the slot resends them.
+        public var skipThrough: (lsn: LSN, index: UInt32)?
 
         public init(
             connection: ConnectionString, slot: String, temporarySlot: Bool = false, publication: String,
             dropPublicationOnExit: Bool = false, tables: [TablePattern] = [], endLSN: LSN? = nil,
             maxBatchRecords: Int = 1000, bufferedBatches: Int = 8, statusInterval: Double = 5,
-            reconnectDelay: (first: Double, max: Double) = (0.5, 30)
+            reconnectDelay: (first: Double, max: Double) = (0.5, 30), skipThrough: (lsn: LSN, index: UInt32)? = nil
         ) {
+            self.skipThrough = skipThrough
             self.connection = connection
             self.slot = slot
             self.temporarySlot = temporarySlot

@@ -44,6 +44,7 @@ final class ReplicationLoop {
         logger[metadataKey: "cdc.slot"] = .string(configuration.slot)
         logger[metadataKey: "cdc.source"] = .string(configuration.connection.redacted)
         pending.reserveCapacity(configuration.maxBatchRecords)
+        if let skip = configuration.skipThrough { deliveredUpTo = skip }
     }
 
     private struct Stopped: Error {}

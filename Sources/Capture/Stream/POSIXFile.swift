@@ -123,8 +123,18 @@ enum POSIXFile {
     }
 
     /// Takes an exclusive advisory lock on an open file, failing at once when someone holds it.
+    ///
+    /// A lock released an instant ago can still look held for a moment when another thread of this
+    /// process was spawning a child (the child shares the lock's file description until it execs),
+    /// so a held lock is retried for up to a second before giving up.
     static func lockExclusively(_ fd: Int32, path: String) throws(StreamError) {
-        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+        var tries = 0
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            if errno == EWOULDBLOCK && tries < 100 {
+                tries += 1
+                usleep(10_000)
+                continue
+            }
             if errno == EWOULDBLOCK {
                 throw StreamError(
                     code: .locked,

@@ -59,7 +59,8 @@ enum SegmentIndexBuilder {
                     }
                     result.relations.append(relationCache.intern(definition))
                 case StreamSegment.recordEntry:
-                    let appendedAt = try StreamBytes.withBytes(of: scanner.buffer) { (raw) throws(StreamError) -> Int64 in
+                    let appendedAt = try StreamBytes.withBytes(of: scanner.buffer) {
+                        (raw) throws(StreamError) -> Int64 in
                         var reader = StreamByteReader(UnsafeRawBufferPointer(rebasing: raw[entry.payload]), offset: 1)
                         let appendedAt = try reader.readLE(Int64.self)
                         let id = try reader.readVarint()

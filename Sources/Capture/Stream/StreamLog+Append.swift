@@ -102,7 +102,9 @@ extension StreamLog {
         let fd = try POSIXFile.openFile(path, O_RDWR | O_CREAT | O_EXCL)
         do throws(StreamError) {
             let header = StreamSegment.header(base: base, createdAt: createdAt)
-            try StreamBytes.withBytes(of: header) { (raw) throws(StreamError) in try POSIXFile.writeAll(fd, raw, path: path) }
+            try StreamBytes.withBytes(of: header) { (raw) throws(StreamError) in
+                try POSIXFile.writeAll(fd, raw, path: path)
+            }
             try POSIXFile.syncFile(fd, path: path)
             try POSIXFile.syncDirectory(directory)
         } catch {
@@ -194,7 +196,9 @@ extension StreamLog {
             _ record: ChangeRecord, appendedAt: Int64, relationCache: RelationCache
         ) throws(StreamError) {
             let relationID = relationID(for: record.relation, relationCache: relationCache)
-            if recordsSinceIndexPoint >= StreamLog.indexEveryRecords || bytesSinceIndexPoint >= StreamLog.indexEveryBytes {
+            if recordsSinceIndexPoint >= StreamLog.indexEveryRecords
+                || bytesSinceIndexPoint >= StreamLog.indexEveryBytes
+            {
                 pendingPoints.append(IndexPoint(offset: nextOffset, position: bytes))
                 recordsSinceIndexPoint = 0
                 bytesSinceIndexPoint = 0
@@ -247,7 +251,9 @@ extension StreamLog {
         /// Writes the buffered bytes to the file (no fsync).
         mutating func flush() throws(StreamError) {
             guard !buffer.isEmpty else { return }
-            try StreamBytes.withBytes(of: buffer) { (raw) throws(StreamError) in try POSIXFile.writeAll(fd, raw, path: path) }
+            try StreamBytes.withBytes(of: buffer) { (raw) throws(StreamError) in
+                try POSIXFile.writeAll(fd, raw, path: path)
+            }
             buffer.removeAll(keepingCapacity: true)
         }
 

@@ -134,7 +134,8 @@ extension StreamLog {
                 if entry.type == StreamSegment.relationEntry { continue }
                 guard entry.type == StreamSegment.recordEntry else {
                     throw StreamError(
-                        code: .corrupt, message: "\(scan.path): unknown entry type \(entry.type) at byte \(entry.position)")
+                        code: .corrupt,
+                        message: "\(scan.path): unknown entry type \(entry.type) at byte \(entry.position)")
                 }
                 if offset >= next {
                     let decoded = try StreamBytes.withBytes(of: scanner.buffer) { (raw) throws(StreamError) -> Entry in

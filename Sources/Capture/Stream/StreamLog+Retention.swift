@@ -15,7 +15,8 @@ extension StreamLog {
             let now = now ?? options.clock()
             let age = options.retentionAge.components
             let ageMicros = age.seconds.multipliedReportingOverflow(by: 1_000_000)
-            let retention = ageMicros.overflow ? Int64.max : ageMicros.partialValue + age.attoseconds / 1_000_000_000_000
+            let retention =
+                ageMicros.overflow ? Int64.max : ageMicros.partialValue + age.attoseconds / 1_000_000_000_000
             let cutoff = now.subtractingReportingOverflow(retention)
             let cutoffTime = cutoff.overflow ? Int64.min : cutoff.partialValue
 
@@ -27,7 +28,7 @@ extension StreamLog {
                 }
                 if activeExpired {
                     do throws(StreamError) {
-                        try roll(&w, createdAt: max(now, w.lastAppendedAt))
+                        try roll(&w, createdAt: max(options.clock(), w.lastAppendedAt))
                     } catch {
                         w.failure = error
                         throw error

@@ -45,7 +45,7 @@ public final class StreamLog: Sendable {
     /// Tuning and retention.
     public struct Options: Sendable {
         /// A segment is closed and a new one started once it holds this many bytes (it may exceed
-        /// them by one record).
+        /// them by one record). At least 4096.
         public var segmentBytes: Int
         /// Records older than this are deleted by `trim` (whole segments at a time).
         public var retentionAge: Duration
@@ -73,6 +73,12 @@ public final class StreamLog: Sendable {
         /// When it was appended, in microseconds since 1970-01-01 UTC (never decreasing along the log).
         public var appendedAt: Int64
         public var record: ChangeRecord
+
+        public init(offset: UInt64, appendedAt: Int64, record: ChangeRecord) {
+            self.offset = offset
+            self.appendedAt = appendedAt
+            self.record = record
+        }
     }
 
     /// What opening the log repaired: the bytes cut from the end of the last segment.
@@ -219,10 +225,12 @@ public final class StreamLog: Sendable {
             defer { POSIXFile.closeFile(fd) }
             guard let header = try StreamSegment.readHeader(fd, path: path, expectedBase: base) else {
                 throw StreamError(
-                    code: .corrupt, message: "\(path) has no valid segment header; move the file away to open the stream")
+                    code: .corrupt,
+                    message: "\(path) has no valid segment header; move the file away to open the stream")
             }
             segments.append(
-                Segment(base: base, createdAt: header.createdAt, path: path, bytes: try POSIXFile.fileSize(fd, path: path)))
+                Segment(
+                    base: base, createdAt: header.createdAt, path: path, bytes: try POSIXFile.fileSize(fd, path: path)))
         }
 
         let clock = options.clock()
@@ -258,11 +266,13 @@ public final class StreamLog: Sendable {
             last.apply(scan)
             if scan.validEnd < size {
                 try POSIXFile.truncateFile(fd, to: scan.validEnd, path: lastPath)
-                try POSIXFile.syncFile(fd, path: lastPath)
                 recovery = Recovery(
                     segment: StreamSegment.fileName(base: lastBase), originalBytes: size, keptBytes: scan.validEnd,
                     reason: scan.invalidReason ?? "trailing bytes", lastOffset: lastBase + scan.recordCount - 1)
             }
+            // Whatever a killed process left in the page cache becomes durable before readers see it.
+            try POSIXFile.syncFile(fd, path: lastPath)
+            try POSIXFile.syncDirectory(directory)
             try POSIXFile.seekFile(fd, to: scan.validEnd, path: lastPath)
             segments.append(last)
 

@@ -193,7 +193,9 @@ struct SegmentScanner {
         if position + Int64(total) > fileEnd {
             return .invalid(position: position, reason: "entry runs past the end of the file")
         }
-        guard try fill(total) else { return .invalid(position: position, reason: "entry runs past the end of the file") }
+        guard try fill(total) else {
+            return .invalid(position: position, reason: "entry runs past the end of the file")
+        }
         let payloadStart = head + StreamSegment.entryHeaderSize
         let actual = buffer.withUnsafeBytes { raw in
             CRC32C.checksum(

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CDCCore
+import CDCConfig
 import Capture
 import Foundation
 import LibPQ
@@ -16,8 +17,11 @@ struct CheckCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(name: .long, help: "The source database: libpq conninfo or postgres:// URI.")
-    var source: String
+    @Option(name: .long, help: "The config file (cdcd.yaml): checks the whole config and its source.")
+    var config: String?
+
+    @Option(name: .long, help: "The source database: libpq conninfo or postgres:// URI (instead of --config).")
+    var source: String?
 
     @Option(name: .long, help: "Tables to capture, comma-separated schema.table patterns (globs allowed).")
     var tables: String?
@@ -26,18 +30,51 @@ struct CheckCommand: AsyncParsableCommand {
     var slot: String = "cdcd"
 
     func run() async throws {
-        let findings: [CheckFinding]
+        var findings: [CheckFinding] = []
         do {
-            let patterns = try (tables ?? "").split(separator: ",").map {
-                try TablePattern(String($0).trimmingCharacters(in: .whitespaces))
+            if let config {
+                findings = try await checkConfig(config)
+            } else if let source {
+                let patterns = try (tables ?? "").split(separator: ",").map {
+                    try TablePattern(String($0).trimmingCharacters(in: .whitespaces))
+                }
+                findings = SourceCheck(
+                    connection: try ConnectionString(source), tables: patterns, slot: slot, publication: slot
+                ).run()
+            } else {
+                throw ValidationError("give --config FILE or --source URL")
             }
-            findings = SourceCheck(
-                connection: try ConnectionString(source), tables: patterns, slot: slot, publication: slot
-            ).run()
+        } catch let error as ValidationError {
+            throw error
         } catch {
-            throw CommandSupport.failure(error)
+            findings.append(CheckFinding(.error, "\(error)"))
         }
         for finding in findings { print(finding) }
         if findings.contains(where: { $0.severity == .error }) { throw ExitCode.failure }
+    }
+
+    /// The config (syntax, keys, values), then its source, then each pipeline's sink.
+    private func checkConfig(_ path: String) async throws -> [CheckFinding] {
+        let configuration = try ConfigLoader.load(path: path, environment: ProcessInfo.processInfo.environment)
+        var findings = [CheckFinding(.ok, "\(path): config is valid (\(configuration.pipelines.count) pipelines)")]
+        guard case .postgres(let postgres) = configuration.source else {
+            findings.append(CheckFinding(.warning, "source.dynamodb: not checked (not supported yet)"))
+            return findings
+        }
+        let wantsOld = configuration.pipelines.contains { $0.view == .oldImage || $0.view == .newAndOldImages }
+        findings += SourceCheck(
+            connection: try ConnectionString(postgres.url), tables: postgres.tables, slot: postgres.slot,
+            publication: postgres.publication, wantsOldImages: wantsOld
+        ).run()
+        for pipeline in configuration.pipelines {
+            do {
+                let sink = try Daemon.makeSink(pipeline, configuration: configuration)
+                await sink.close()
+                findings.append(CheckFinding(.ok, "pipeline \(pipeline.name): sink is ready"))
+            } catch {
+                findings.append(CheckFinding(.error, "pipeline \(pipeline.name): \(error)"))
+            }
+        }
+        return findings
     }
 }

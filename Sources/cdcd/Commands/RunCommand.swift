@@ -70,7 +70,7 @@ struct Daemon {
         let source = PostgresSource(
             configuration: PostgresSource.Configuration(
                 connection: try ConnectionString(postgres.url), slot: postgres.slot, publication: postgres.publication,
-                tables: tables),
+                tables: tables, skipThrough: try CaptureToStream.skipThrough(stream)),
             logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: CaptureService(capture: CaptureToStream(source: source, stream: stream, logger: logger)))
