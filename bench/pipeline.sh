@@ -195,7 +195,7 @@ log "inserted in $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b - a}') s ($
 
 # --- timed runs -------------------------------------------------------------------------------
 FAILED=0
-record() {  # kind rep rc wall cpu srv busy waited stream_bytes stream_s stop_s rss sink_bytes warnings note
+record() {  # kind rep rc wall cpu srv busy waited stream_bytes stream_s stop_s rss sink_bytes warnings watch_cpu note
   local IFS=$'\t'
   echo "$*" >>"$RAW"
 }
@@ -223,7 +223,7 @@ for r in $(seq 1 "$RUNS"); do
   record tail "$r" "$rc" "$(awk -v a="$a" -v b="$b" 'BEGIN{printf "%.3f", b - a}')" \
     "$(awk -v u="$us" -v s="$sy" 'BEGIN{printf "%.2f", u + s}')" \
     "$(awk -v x="$((s1 - s0))" -v hz="$HZ" 'BEGIN{printf "%.2f", x / hz}')" \
-    "$(awk -v x="$((b1 - b0))" -v hz="$HZ" 'BEGIN{printf "%.2f", x / hz}')" "$waited" 0 0 0 0 0 0 "$note"
+    "$(awk -v x="$((b1 - b0))" -v hz="$HZ" 'BEGIN{printf "%.2f", x / hz}')" "$waited" 0 0 0 0 0 0 0 "$note"
   log "run $r $(tail -n 1 "$RAW" | awk -F'\t' -v n="$ROWS" '{printf "%-5s %8.0f rows/s  wall %6.2fs  cpu %5.2fs  server %5.2fs  machine %5.2fs  quiet-wait %ss", $1, n / $4, $4, $5, $6, $7, $8}')"
 
   # run: capture -> stream -> pipeline -> file sink, until the file has ROWS lines
@@ -233,8 +233,8 @@ for r in $(seq 1 "$RUNS"); do
   b0=$(cpu_busy); s0=$(server_cpu); a=$(now)
   "${CMD[@]}" >"$d/run.log" 2>&1 &
   pid=$!
-  read -r st wall lines cpu sbytes ss rss < <("$PYTHON" "$WATCH" watch "$d/out.jsonl" "$d/state/stream" "$ROWS" "$pid" "$a" "$TIMEOUT") \
-    || { st=error; wall=$(awk -v a="$a" -v b="$(now)" 'BEGIN{printf "%.3f", b - a}'); lines=?; cpu=0; sbytes=0; ss=0; rss=0; }
+  read -r st wall lines cpu sbytes ss rss wcpu < <("$PYTHON" "$WATCH" watch "$d/out.jsonl" "$d/state/stream" "$ROWS" "$pid" "$a" "$TIMEOUT") \
+    || { st=error; wall=$(awk -v a="$a" -v b="$(now)" 'BEGIN{printf "%.3f", b - a}'); lines=?; cpu=0; sbytes=0; ss=0; rss=0; wcpu=0; }
   stop_cdcd "$pid"
   wait_walsenders
   s1=$(server_cpu); b1=$(cpu_busy)
@@ -271,8 +271,8 @@ for r in $(seq 1 "$RUNS"); do
   record run "$r" "$([ -z "$note" ] || [[ $note == VERIFY* ]] && echo 0 || echo 1)" "$wall" "$cpu" \
     "$(awk -v x="$((s1 - s0))" -v hz="$HZ" 'BEGIN{printf "%.2f", x / hz}')" \
     "$(awk -v x="$((b1 - b0))" -v hz="$HZ" 'BEGIN{printf "%.2f", x / hz}')" "$waited" \
-    "$sbytes_final" "$ss" "$STOP_S" "$rss" "$sinkb" "$warnings" "$note"
-  log "run $r $(tail -n 1 "$RAW" | awk -F'\t' -v n="$ROWS" '{printf "%-5s %8.0f rows/s  wall %6.2fs  cpu %5.2fs  server %5.2fs  machine %5.2fs  stream %.1f MB done at %.2fs  stop %ss  rss %s MB  quiet-wait %ss %s", $1, n / $4, $4, $5, $6, $7, $9 / 1048576, $10, $11, $12, $8, $15}')"
+    "$sbytes_final" "$ss" "$STOP_S" "$rss" "$sinkb" "$warnings" "$wcpu" "$note"
+  log "run $r $(tail -n 1 "$RAW" | awk -F'\t' -v n="$ROWS" '{printf "%-5s %8.0f rows/s  wall %6.2fs  cpu %5.2fs  server %5.2fs  machine %5.2fs  stream %.1f MB done at %.2fs  stop %ss  rss %s MB  quiet-wait %ss %s", $1, n / $4, $4, $5, $6, $7, $9 / 1048576, $10, $11, $12, $8, $16}')"
   rm -rf "$d/out.jsonl" "$d/state"   # 1M rows: ~400 MB of JSON and ~140 MB of stream in /tmp
 done
 
@@ -286,10 +286,10 @@ rows, ncpu = int(rows), int(ncpu)
 label = {"run": "cdcd run -> stream -> file sink", "tail": "cdcd tail > /dev/null"}
 by = {}
 for line in open(raw):
-    k, r, rc, wall, cpu, srv, busy, waited, sb, ss, stop, rss, sinkb, warn, note = line.rstrip("\n").split("\t")
+    k, r, rc, wall, cpu, srv, busy, waited, sb, ss, stop, rss, sinkb, warn, wcpu, note = line.rstrip("\n").split("\t")
     by.setdefault(k, []).append(dict(rc=int(rc), wall=float(wall), cpu=float(cpu), srv=float(srv), busy=float(busy),
                                      waited=waited, sb=int(sb), ss=float(ss), stop=float(stop), rss=float(rss),
-                                     sinkb=int(sinkb), warn=int(warn), note=note))
+                                     sinkb=int(sinkb), warn=int(warn), wcpu=float(wcpu), note=note))
 med = lambda v: st.median(v) if v else float("nan")
 rng = lambda v, f="{:,.0f}": f"{f.format(med(v))} ({f.format(min(v))}-{f.format(max(v))})"
 try:
@@ -346,6 +346,7 @@ if R:
     print(f"  pipeline behind capture at the end (wall - stream done): {rng([x['wall'] - x['ss'] for x in R], '{:.2f}')} s")
     print(f"  cdcd peak RSS {rng([x['rss'] for x in R])} MB; SIGTERM to exit {rng([x['stop'] for x in R], '{:.2f}')} s;"
           f" warning/error log lines per run: {', '.join(str(x['warn']) for x in R)}")
+    print(f"  CPU-s of the benchmark's own poller (counted in run's other CPU-s): {rng([x['wcpu'] for x in R], '{:.2f}')}")
     print()
 print("per run (kind run rc wall_s rows/s cpu_s server_cpu_s machine_busy_s quiet_wait_s stream_MB stream_done_s stop_s note):")
 for k in ("tail", "run"):

@@ -6,11 +6,12 @@
       exited, or TIMEOUT s have passed since START (epoch seconds, taken just before PID was
       started). Lines are counted incrementally (only new bytes are read), so polling costs almost
       nothing even at 1M lines. Prints one line:
-        STATUS ELAPSED LINES CPU_S STREAM_BYTES STREAM_DONE RSS_MB
+        STATUS ELAPSED LINES CPU_S STREAM_BYTES STREAM_DONE RSS_MB WATCH_CPU_S
       STATUS: ok | exited | timeout. ELAPSED: s from START to the poll that saw ROWS lines.
       CPU_S: PID's user+sys CPU at that moment. STREAM_BYTES: size of STREAM_DIR/*.log then;
       STREAM_DONE: s from START to the first poll that saw the stream at that size (capture
-      finished appending). RSS_MB: PID's peak resident set size (VmHWM).
+      finished appending). RSS_MB: PID's peak resident set size (VmHWM). WATCH_CPU_S: this
+      poller's own user+sys CPU (part of the run's "other" CPU).
 
   pipeline_watch.py check OUT ROWS
       Checks that OUT holds exactly ROWS JSON lines whose keys are id 1..ROWS in order (the
@@ -97,7 +98,8 @@ def watch(out, stream_dir, rows, pid, start, timeout, interval=0.05):
         if now - start > timeout:
             break
         time.sleep(interval)
-    print(f"{status} {now - start:.3f} {lines} {cpu:.2f} {last_size} {size_since - start:.3f} {rss:.0f}")
+    t = os.times()
+    print(f"{status} {now - start:.3f} {lines} {cpu:.2f} {last_size} {size_since - start:.3f} {rss:.0f} {t.user + t.system:.2f}")
 
 
 def check(out, rows):

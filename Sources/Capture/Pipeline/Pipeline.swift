@@ -13,19 +13,22 @@ import Logging
 public final class Pipeline: Sendable {
     public let configuration: Configuration
     private let stream: StreamLog
-    private let sink: any Sink
+    private let sink: (any Sink)?
+    private let function: FunctionProcess?
     private let checkpoints: CheckpointStore
     public let deadLetters: DeadLetterQueue
     private let logger: Logger
     private let state = PipelineStatusBox()
 
     public init(
-        configuration: Configuration, stream: StreamLog, sink: any Sink, stateDirectory: String,
+        configuration: Configuration, stream: StreamLog, sink: (any Sink)?, function: FunctionProcess? = nil,
+        stateDirectory: String,
         logger: Logger
     ) throws {
         self.configuration = configuration
         self.stream = stream
         self.sink = sink
+        self.function = function
         let directory = stateDirectory + "/pipelines/" + configuration.name
         self.checkpoints = try CheckpointStore(directory: directory)
         self.deadLetters = try DeadLetterQueue(directory: directory)
@@ -153,7 +156,7 @@ public final class Pipeline: Sendable {
         while true {
             attempt += 1
             do {
-                try await sink.write(remaining.map(\.item))
+                try await process(remaining.map(\.item))
                 state.update {
                     $0.delivered += UInt64(remaining.count)
                     $0.state = .running
@@ -205,6 +208,38 @@ public final class Pipeline: Sendable {
         }
     }
 
+    /// Stops the function's process (the sink is closed by its owner).
+    public func close() async { await function?.close() }
+
+    /// One attempt at a batch: the function (if any) maps it, the sink (if any) takes the result.
+    ///
+    /// A function's failure (crash, timeout, junk reply, handler error) fails the attempt as
+    /// retryable; its `batchItemFailures` fail the attempt from the lowest failed item on, after the
+    /// output for the batch was written (ReportBatchItemFailures).
+    private func process(_ items: [SinkItem]) async throws(SinkError) {
+        var output = items
+        var failures: [String] = []
+        if let function {
+            let result: FunctionResult
+            do {
+                result = try await function.invoke(items.map(\.json))
+            } catch {
+                throw SinkError(retryable: true, message: error.message)
+            }
+            failures = result.failedItemIdentifiers
+            if let records = result.records {
+                let sequence = items.last?.sequenceNumber ?? ""
+                output = records.map { SinkItem(sequenceNumber: sequence, record: nil, json: $0) }
+            }
+        }
+        if let sink, !output.isEmpty { try await sink.write(output) }
+        if !failures.isEmpty {
+            throw SinkError(
+                retryable: true, failedSequenceNumbers: failures,
+                message: "the function reported \(failures.count) failed items (batchItemFailures)")
+        }
+    }
+
     private func deadLetter(
         _ items: ArraySlice<(offset: UInt64, item: SinkItem, appendedAt: Int64)>, error: String, attempts: Int,
         firstAttempt: String
@@ -231,7 +266,7 @@ public final class Pipeline: Sendable {
             SinkItem(sequenceNumber: $0.sequenceNumber, record: nil, json: $0.item.jsonBytes)
         }
         do {
-            try await sink.write(items)
+            try await process(items)
         } catch {
             throw error
         }

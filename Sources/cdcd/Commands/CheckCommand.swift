@@ -69,7 +69,7 @@ struct CheckCommand: AsyncParsableCommand {
         for pipeline in configuration.pipelines {
             do {
                 let sink = try Daemon.makeSink(pipeline, configuration: configuration)
-                await sink.close()
+                await sink?.close()
                 findings.append(CheckFinding(.ok, "pipeline \(pipeline.name): sink is ready"))
             } catch {
                 findings.append(CheckFinding(.error, "pipeline \(pipeline.name): \(error)"))

@@ -62,7 +62,7 @@ struct DLQCommand: AsyncParsableCommand {
                     configuration: Daemon.pipelineConfiguration(pipeline), stream: stream, sink: sink,
                     stateDirectory: configuration.stateDirectory, logger: logger)
                 let count = try await runner.replayDeadLetters()
-                await sink.close()
+                await sink?.close()
                 print("replayed \(count) records")
             } catch {
                 throw CommandSupport.failure(error)

@@ -79,6 +79,7 @@ struct Daemon {
             let sink = try Self.makeSink(pipeline, configuration: configuration)
             let runner = try Pipeline(
                 configuration: Self.pipelineConfiguration(pipeline), stream: stream, sink: sink,
+                function: try Self.makeFunction(pipeline, configuration: configuration, logger: logger),
                 stateDirectory: configuration.stateDirectory, logger: logger)
             services.append(.init(service: PipelineService(pipeline: runner, sink: sink, logger: logger)))
         }
@@ -104,7 +105,28 @@ struct Daemon {
                 backoff: Backoff(initial: p.retry.backoff.initial, maximum: p.retry.backoff.maximum)))
     }
 
-    static func makeSink(_ p: CDCDConfiguration.Pipeline, configuration: CDCDConfiguration) throws -> any Sink {
+    static func makeFunction(
+        _ p: CDCDConfiguration.Pipeline, configuration: CDCDConfiguration, logger: Logger
+    ) throws -> FunctionProcess? {
+        switch p.function {
+        case nil:
+            return nil
+        case .command(let command)?:
+            return FunctionProcess(
+                command: command.arguments, workingDirectory: command.workingDirectory, timeout: command.timeout,
+                logger: logger)
+        case .lambda(let lambda)?:
+            return FunctionProcess.lambda(
+                handler: lambda.handler, python: lambda.python, searchPath: lambda.searchPath, timeout: lambda.timeout,
+                functionName: lambda.functionName, logger: logger)
+        case .transforms?:
+            throw CaptureError(
+                code: .badConfiguration,
+                message: "\(configuration.file):\(p.line): pipelines.\(p.name).function.transforms: built-in transforms are not built yet (use command or lambda)")
+        }
+    }
+
+    static func makeSink(_ p: CDCDConfiguration.Pipeline, configuration: CDCDConfiguration) throws -> (any Sink)? {
         switch p.sink {
         case .file(let file)?:
             return try FileSink(.file(path: file.path))
@@ -115,9 +137,7 @@ struct Daemon {
                 code: .badConfiguration,
                 message: "\(configuration.file):\(p.line): pipelines.\(p.name).sink: this sink is not built yet (file and stdout are)")
         case nil:
-            throw CaptureError(
-                code: .badConfiguration,
-                message: "\(configuration.file):\(p.line): pipelines.\(p.name): a pipeline without a sink needs a function (functions are not built yet)")
+            return nil  // the function is the end (the config requires one then)
         }
     }
 }
@@ -137,7 +157,7 @@ struct CaptureService: Service {
 /// One pipeline. A disabled pipeline (410 Gone, …) stops alone: the others and capture go on.
 struct PipelineService: Service {
     let pipeline: Capture.Pipeline
-    let sink: any Sink
+    let sink: (any Sink)?
     let logger: Logger
     func run() async throws {
         do {
@@ -147,7 +167,8 @@ struct PipelineService: Service {
             try? await gracefulShutdown()
         } catch is CancellationError {
         }
-        await sink.close()
+        await pipeline.close()
+        await sink?.close()
     }
 }
 
