@@ -105,18 +105,8 @@ extension CDCDConfiguration {
                 self.backoff = backoff
             }
 
-            /// Exponential backoff with jitter: `initial`, doubling up to `maximum`.
-            public struct Backoff: Sendable, Hashable {
-                /// `initial`: default 1 s.
-                public var initial: Duration
-                /// `max`: default 60 s; never below `initial`.
-                public var maximum: Duration
-
-                public init(initial: Duration = .seconds(1), maximum: Duration = .seconds(60)) {
-                    self.initial = initial
-                    self.maximum = maximum
-                }
-            }
+            /// `backoff: {initial, max}`: CDCCore's `Backoff` (1 s doubling to 60 s, jittered).
+            public typealias Backoff = CDCCore.Backoff
         }
     }
 }

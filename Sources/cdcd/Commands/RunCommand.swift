@@ -102,7 +102,7 @@ struct Daemon {
                 maxAttempts: p.retry.maxAttempts,
                 maxRecordAgeMicros: p.retry.maxRecordAge.map { Int64($0.components.seconds) * 1_000_000 },
                 bisectOnError: p.retry.bisectOnError,
-                backoff: Backoff(initial: p.retry.backoff.initial, maximum: p.retry.backoff.maximum)))
+                backoff: p.retry.backoff))
     }
 
     static func makeFunction(
