@@ -80,4 +80,44 @@ count=$(wc -l <"$work/records.jsonl")
 echo "== $count records captured; cdcd's log:"
 cat "$work/tail.log"
 [ "$count" -eq 5 ] || { echo "expected 5 records" >&2; exit 1; }
+
+echo
+echo "== cdcd run: the daemon, with a pipeline that keeps only paid orders"
+cat >"$work/cdcd.yaml" <<YAML
+state_dir: ./state
+source:
+  postgres:
+    url: "$url"
+    slot: quickstart
+    publication: quickstart
+    tables: [public.orders]
+    snapshot: never
+pipelines:
+  - name: paid-orders
+    starting_position: TRIM_HORIZON
+    filter: [{ newImage: { status: [paid] } }]
+    sink: { file: { path: ./paid-orders.jsonl } }
+YAML
+"$cdcd" check --config "$work/cdcd.yaml" || true
+"$cdcd" run --config "$work/cdcd.yaml" >"$work/run.log" 2>&1 &
+tail_pid=$!
+for _ in $(seq 1 100); do
+  ready=$(psql -Atq "$url" -c "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'quickstart' AND active")
+  [ "$ready" = 1 ] && break
+  sleep 0.1
+done
+psql -q "$url" <<'SQL'
+INSERT INTO public.orders (id, customer, status, total) VALUES (3, 'grace', 'new', 5.00), (4, 'alan', 'paid', 7.50);
+UPDATE public.orders SET status = 'paid' WHERE id = 3;
+SQL
+for _ in $(seq 1 50); do
+  [ -f "$work/paid-orders.jsonl" ] && [ "$(wc -l <"$work/paid-orders.jsonl")" -ge 2 ] && break
+  sleep 0.1
+done
+kill -TERM "$tail_pid"; wait "$tail_pid" || { echo "cdcd run did not exit cleanly" >&2; cat "$work/run.log" >&2; exit 1; }
+tail_pid=""
+echo "== paid orders delivered by the pipeline:"
+cut -c1-160 "$work/paid-orders.jsonl"
+[ "$(wc -l <"$work/paid-orders.jsonl")" -eq 2 ] || { echo "expected 2 paid orders" >&2; cat "$work/run.log" >&2; exit 1; }
+psql -q "$url" -c "SELECT pg_drop_replication_slot('quickstart')" >/dev/null
 echo "== done (the throwaway server is removed)"
