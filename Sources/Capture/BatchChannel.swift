@@ -5,6 +5,9 @@ import Foundation
 /// the buffer is full — but only up to a timeout, so it can keep doing its periodic duties (standby
 /// status updates) while a slow consumer catches up.
 ///
+/// Invariant: a consumer waits (`waiter != nil`) only while the buffer is empty, so elements come
+/// out in the order they were sent.
+///
 /// `@unchecked Sendable`: every mutable field is guarded by `condition`'s lock.
 final class BatchChannel<Element: Sendable>: @unchecked Sendable {
     enum SendResult {
@@ -47,6 +50,15 @@ final class BatchChannel<Element: Sendable>: @unchecked Sendable {
         if cancelled {
             condition.unlock()
             return .cancelled
+        }
+        // The consumer may have drained the buffer and started waiting while this thread waited
+        // for space: hand the element over directly (the buffer is empty whenever a consumer
+        // waits), never behind its back — that would let a later element overtake this one.
+        if let waiter {
+            self.waiter = nil
+            condition.unlock()
+            waiter.resume(returning: element)
+            return .sent
         }
         buffer.append(element)
         condition.unlock()

@@ -32,13 +32,17 @@ extension Pipeline {
         public var startingPosition: StartingPosition
         public var batchSize: Int
         public var batchWindow: Duration
+        /// Concurrent batches (1–10); records with the same key stay in order.
+        public var parallelization: Int
         public var retry: RetryPolicy
 
         public init(
             name: String, tables: [TablePattern] = [], filter: RecordFilter? = nil,
             renderer: RecordRenderer = RecordRenderer(), startingPosition: StartingPosition = .latest,
-            batchSize: Int = 100, batchWindow: Duration = .zero, retry: RetryPolicy = RetryPolicy()
+            batchSize: Int = 100, batchWindow: Duration = .zero, parallelization: Int = 1,
+            retry: RetryPolicy = RetryPolicy()
         ) {
+            self.parallelization = max(1, parallelization)
             self.name = name
             self.tables = tables
             self.filter = filter

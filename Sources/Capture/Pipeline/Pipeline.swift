@@ -14,21 +14,22 @@ public final class Pipeline: Sendable {
     public let configuration: Configuration
     private let stream: StreamLog
     private let sink: (any Sink)?
-    private let function: FunctionProcess?
+    /// One function process per concurrent lane (`parallelization`), or none.
+    private let functions: [FunctionProcess]
     private let checkpoints: CheckpointStore
     public let deadLetters: DeadLetterQueue
     private let logger: Logger
     private let state = PipelineStatusBox()
 
     public init(
-        configuration: Configuration, stream: StreamLog, sink: (any Sink)?, function: FunctionProcess? = nil,
+        configuration: Configuration, stream: StreamLog, sink: (any Sink)?, functions: [FunctionProcess] = [],
         stateDirectory: String,
         logger: Logger
     ) throws {
         self.configuration = configuration
         self.stream = stream
         self.sink = sink
-        self.function = function
+        self.functions = functions
         let directory = stateDirectory + "/pipelines/" + configuration.name
         self.checkpoints = try CheckpointStore(directory: directory)
         self.deadLetters = try DeadLetterQueue(directory: directory)
@@ -40,6 +41,9 @@ public final class Pipeline: Sendable {
         let start = try initialCheckpoint()
         state.update { $0.checkpoint = start }
     }
+
+    /// Records read per round: one batch per concurrent lane.
+    private var readSize: Int { configuration.batchSize * configuration.parallelization }
 
     /// A snapshot of the pipeline's state (for `/status` and `cdcd status`).
     public var status: PipelineStatus { state.value }
@@ -82,7 +86,7 @@ public final class Pipeline: Sendable {
         while !Task.isCancelled {
             var entries: [StreamLog.Entry]
             do {
-                entries = try stream.read(from: checkpoint + 1, maxRecords: configuration.batchSize)
+                entries = try stream.read(from: checkpoint + 1, maxRecords: readSize)
             } catch {
                 guard error.code == .recordsTrimmed else { throw error }
                 // Retention deleted records this pipeline had not read: say so loudly, go on after them.
@@ -102,12 +106,12 @@ public final class Pipeline: Sendable {
                 _ = await stream.waitForRecords(from: checkpoint + 1, timeout: .seconds(1))
                 continue
             }
-            if configuration.batchWindow > .zero && entries.count < configuration.batchSize {
+            if configuration.batchWindow > .zero && entries.count < readSize {
                 let deadline = ContinuousClock.now + configuration.batchWindow
-                while entries.count < configuration.batchSize && ContinuousClock.now < deadline && !Task.isCancelled {
+                while entries.count < readSize && ContinuousClock.now < deadline && !Task.isCancelled {
                     _ = await stream.waitForRecords(from: entries.last!.offset + 1, timeout: deadline - .now)
                     do {
-                        entries = try stream.read(from: checkpoint + 1, maxRecords: configuration.batchSize)
+                        entries = try stream.read(from: checkpoint + 1, maxRecords: readSize)
                     } catch {
                         guard error.code == .recordsTrimmed else { throw error }
                         break  // trimmed since read: deliver what was read; the next read reports the gap
@@ -146,17 +150,59 @@ public final class Pipeline: Sendable {
                  entry.appendedAt))
         }
         state.update { $0.filtered += UInt64(filtered) }
-        if !items.isEmpty { try await deliver(items[...]) }
+        guard !items.isEmpty else { return }
+        let lanes = configuration.parallelization
+        if lanes <= 1 {
+            for chunk in items.chunked(configuration.batchSize) { try await deliver(chunk, lane: 0) }
+            return
+        }
+        // parallelization > 1: records with the same key go to the same lane, in order; lanes run
+        // concurrently; the checkpoint moves once every lane has finished.
+        var byLane = [[(offset: UInt64, item: SinkItem, appendedAt: Int64)]](repeating: [], count: lanes)
+        for item in items { byLane[Self.lane(of: item.item, lanes: lanes)].append(item) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (lane, laneItems) in byLane.enumerated() where !laneItems.isEmpty {
+                group.addTask {
+                    for chunk in laneItems.chunked(self.configuration.batchSize) { try await self.deliver(chunk, lane: lane) }
+                }
+            }
+            try await group.waitForAll()
+        }
     }
 
-    private func deliver(_ items: ArraySlice<(offset: UInt64, item: SinkItem, appendedAt: Int64)>) async throws {
+    /// The lane of an item: a stable hash of its table and key values (FNV-1a), so one key always
+    /// maps to one lane.
+    static func lane(of item: SinkItem, lanes: Int) -> Int {
+        guard let record = item.record else { return 0 }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        func mix(_ bytes: some Sequence<UInt8>) {
+            for byte in bytes {
+                hash ^= UInt64(byte)
+                hash &*= 0x100_0000_01b3
+            }
+            hash ^= 0xff
+            hash &*= 0x100_0000_01b3
+        }
+        mix(record.relation.qualifiedName.utf8)
+        for value in record.keyValues {
+            switch value {
+            case .text(let bytes): mix(bytes)
+            case .null, .unchangedToast: mix([0])
+            }
+        }
+        return Int(hash % UInt64(lanes))
+    }
+
+    private func deliver(
+        _ items: ArraySlice<(offset: UInt64, item: SinkItem, appendedAt: Int64)>, lane: Int
+    ) async throws {
         var remaining = items
         var attempt = 0
         let firstAttempt = Self.timestamp()
         while true {
             attempt += 1
             do {
-                try await process(remaining.map(\.item))
+                try await process(remaining.map(\.item), lane: lane)
                 state.update {
                     $0.delivered += UInt64(remaining.count)
                     $0.state = .running
@@ -184,8 +230,8 @@ public final class Pipeline: Sendable {
                     let middle = remaining.startIndex + remaining.count / 2
                     logger.warning(
                         "batch failed, bisecting", metadata: ["cdc.error": "\(error.message)", "cdc.batch_size": "\(remaining.count)"])
-                    try await deliver(remaining[..<middle])
-                    try await deliver(remaining[middle...])
+                    try await deliver(remaining[..<middle], lane: lane)
+                    try await deliver(remaining[middle...], lane: lane)
                     return
                 }
                 let oldest = remaining.map(\.appendedAt).min() ?? 0
@@ -208,18 +254,21 @@ public final class Pipeline: Sendable {
         }
     }
 
-    /// Stops the function's process (the sink is closed by its owner).
-    public func close() async { await function?.close() }
+    /// Stops the function processes (the sink is closed by its owner).
+    public func close() async {
+        for function in functions { await function.close() }
+    }
 
     /// One attempt at a batch: the function (if any) maps it, the sink (if any) takes the result.
     ///
     /// A function's failure (crash, timeout, junk reply, handler error) fails the attempt as
     /// retryable; its `batchItemFailures` fail the attempt from the lowest failed item on, after the
     /// output for the batch was written (ReportBatchItemFailures).
-    private func process(_ items: [SinkItem]) async throws(SinkError) {
+    private func process(_ items: [SinkItem], lane: Int) async throws(SinkError) {
         var output = items
         var failures: [String] = []
-        if let function {
+        if !functions.isEmpty {
+            let function = functions[lane % functions.count]
             let result: FunctionResult
             do {
                 result = try await function.invoke(items.map(\.json))
@@ -266,7 +315,7 @@ public final class Pipeline: Sendable {
             SinkItem(sequenceNumber: $0.sequenceNumber, record: nil, json: $0.item.jsonBytes)
         }
         do {
-            try await process(items)
+            try await process(items, lane: 0)
         } catch {
             throw error
         }
@@ -287,4 +336,11 @@ public struct PipelineDisabled: Error, CustomStringConvertible {
     public var pipeline: String
     public var reason: String
     public var description: String { "pipeline \(pipeline) disabled: \(reason)" }
+}
+
+extension Array {
+    /// Consecutive slices of at most `size` elements.
+    func chunked(_ size: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: Swift.max(1, size)).map { self[$0..<Swift.min($0 + size, count)] }
+    }
 }

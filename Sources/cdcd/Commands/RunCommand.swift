@@ -79,7 +79,9 @@ struct Daemon {
             let sink = try Self.makeSink(pipeline, configuration: configuration)
             let runner = try Pipeline(
                 configuration: Self.pipelineConfiguration(pipeline), stream: stream, sink: sink,
-                function: try Self.makeFunction(pipeline, configuration: configuration, logger: logger),
+                functions: try (0..<pipeline.parallelization).compactMap { _ in
+                    try Self.makeFunction(pipeline, configuration: configuration, logger: logger)
+                },
                 stateDirectory: configuration.stateDirectory, logger: logger)
             services.append(.init(service: PipelineService(pipeline: runner, sink: sink, logger: logger)))
         }
@@ -97,7 +99,7 @@ struct Daemon {
         return Capture.Pipeline.Configuration(
             name: p.name, tables: p.tables, filter: p.filter.isEmpty ? nil : try RecordFilter(patterns: p.filter),
             renderer: RecordRenderer(format: p.format, view: p.view), startingPosition: start,
-            batchSize: p.batchSize, batchWindow: p.batchWindow,
+            batchSize: p.batchSize, batchWindow: p.batchWindow, parallelization: p.parallelization,
             retry: .init(
                 maxAttempts: p.retry.maxAttempts,
                 maxRecordAgeMicros: p.retry.maxRecordAge.map { Int64($0.components.seconds) * 1_000_000 },
