@@ -97,6 +97,22 @@ final class BatchChannel<Element: Sendable>: @unchecked Sendable {
         return cancelled
     }
 
+    /// The next element if one is buffered right now, without waiting (for group commit: take what
+    /// is already there before paying for one fsync).
+    func nextIfReady() -> Element? {
+        condition.lock()
+        defer { condition.unlock() }
+        guard head < buffer.count else { return nil }
+        let element = buffer[head]
+        head += 1
+        if head > 64 && head * 2 > buffer.count {
+            buffer.removeFirst(head)
+            head = 0
+        }
+        condition.signal()
+        return element
+    }
+
     /// The next element, nil at the end; throws the error the producer finished with.
     func next() async throws -> Element? {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Element?, any Error>) in

@@ -23,14 +23,21 @@ public struct CaptureToStream: Sendable {
         return (last.record.commitLSN, last.record.index)
     }
 
-    /// Runs until capture ends (stop, end LSN) or fails.
-    public func run() async throws {
-        for try await batch in source.batches() {
-            if !batch.records.isEmpty {
-                _ = try stream.append(batch.records)
-                try stream.sync()
+    /// Runs until capture ends (stop, end LSN) or fails. Group commit: the batches already waiting
+    /// (up to `groupRecords`) are appended together and made durable with one fsync.
+    public func run(groupRecords: Int = 20_000) async throws {
+        var batches = source.batches().makeAsyncIterator()
+        while let first = try await batches.next() {
+            var acknowledge = first.acknowledgeLSN
+            var appended = first.records.count
+            if !first.records.isEmpty { _ = try stream.append(first.records) }
+            while appended < groupRecords, let more = source.nextBatchIfReady() {
+                if !more.records.isEmpty { _ = try stream.append(more.records) }
+                appended += more.records.count
+                if let lsn = more.acknowledgeLSN { acknowledge = lsn }
             }
-            if let lsn = batch.acknowledgeLSN { source.acknowledge(lsn) }
+            if appended > 0 { try stream.sync() }
+            if let acknowledge { source.acknowledge(acknowledge) }
         }
     }
 }

@@ -38,6 +38,10 @@ public final class PostgresSource: Sendable {
         return Batches(channel: channel)
     }
 
+    /// A batch that is already waiting, without suspending (nil when none is): lets a consumer
+    /// gather several batches into one durable write.
+    public func nextBatchIfReady() -> CaptureBatch? { channel.nextIfReady() }
+
     /// Everything up to `lsn` (a batch's `acknowledgeLSN`) is durable downstream.
     public func acknowledge(_ lsn: LSN) {
         state.acknowledge(lsn)
