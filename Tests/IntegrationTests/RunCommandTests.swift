@@ -315,6 +315,88 @@ struct RunCommandTests {
         #expect(daemon.log.contains("handled"))  // the handler's print() went to cdcd's log, not the protocol
     }
 
+    @Test func crashingHangingAndJunkFunctionsEndInTheDLQWithBisect() async throws {
+        // One function process that crashes on id 13, hangs on id 17 and prints junk for id 29;
+        // everything else it forwards. With bisect and 2 attempts, exactly those three end in the
+        // dead-letter queue, each with its error, and every other record reaches the sink.
+        let setup = try Setup(
+            pipelines: """
+                  - name: fn
+                    starting_position: TRIM_HORIZON
+                    batch_size: 8
+                    retry: { max_attempts: 2, bisect_on_error: true, backoff: { initial: 10ms, max: 20ms } }
+                    function: { command: ["python3", "./fn.py"], timeout: 1s }
+                    sink: { file: { path: ./out.jsonl } }
+                """)
+        defer { setup.cleanUp() }
+        try #"""
+            import json, sys, time
+            for line in sys.stdin:
+                records = json.loads(line)["Records"]
+                ids = [r["keys"]["id"] for r in records]
+                if 13 in ids:
+                    sys.exit(3)
+                if 17 in ids:
+                    time.sleep(30)
+                if 29 in ids:
+                    print("not json", flush=True)
+                    continue
+                print(json.dumps({"records": records}), flush=True)
+            """#.write(toFile: setup.directory + "/fn.py", atomically: true, encoding: .utf8)
+        let db = try TestPostgres.connect()
+        let daemon = try setup.start()
+        try await setup.waitUntilSlotReady()
+        try db.execute("INSERT INTO \(setup.table) SELECT g, 'x', 1 FROM generate_series(1, 40) g")
+        let dlqPath = setup.directory + "/state/pipelines/fn/dlq.jsonl"
+        var dead: [JSONValue] = []
+        let deadline = ContinuousClock.now + .seconds(120)
+        while ContinuousClock.now < deadline {
+            dead = ((try? String(contentsOfFile: dlqPath, encoding: .utf8)) ?? "").split(separator: "\n")
+                .compactMap { try? JSONValue.parse(String($0)) }
+            if dead.count >= 3 && setup.lines("out.jsonl").count >= 37 { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        daemon.signal(SIGTERM)
+        #expect(await daemon.wait(timeout: .seconds(30)) == 0)
+        let deadIDs = dead.compactMap { $0["item"]?["keys"]?["id"]?.numberString }
+        #expect(deadIDs == ["13", "17", "29"])
+        let errors = dead.compactMap { $0["error"]?.stringValue }
+        #expect(errors.count == 3)
+        #expect(errors.first?.contains("exited with status 3") == true)
+        #expect(errors.dropFirst().first?.contains("did not answer within") == true)
+        #expect(errors.last?.contains("not JSON") == true)
+        let delivered = Set(setup.lines("out.jsonl").compactMap { $0["keys"]?["id"]?.numberString })
+        #expect(delivered == Set((1...40).filter { ![13, 17, 29].contains($0) }.map(String.init)))
+    }
+
+    @Test func builtInTransformsShapeTheRecords() async throws {
+        let setup = try Setup(
+            pipelines: """
+                  - name: shaped
+                    starting_position: TRIM_HORIZON
+                    function:
+                      transforms:
+                        - drop_columns: [version]
+                        - redact: { columns: [v], method: hash }
+                        - rename_table: analytics.orders
+                    sink: { file: { path: ./shaped.jsonl } }
+                """)
+        defer { setup.cleanUp() }
+        let db = try TestPostgres.connect()
+        let daemon = try setup.start()
+        try await setup.waitUntilSlotReady()
+        try db.execute("INSERT INTO \(setup.table) VALUES (1, 'abc', 3)")
+        let lines = try await setup.waitForLines("shaped.jsonl", count: 1)
+        daemon.signal(SIGTERM)
+        #expect(await daemon.wait(timeout: .seconds(20)) == 0, "\(daemon.log)")
+        #expect(lines[0]["table"] == "analytics.orders")
+        // sha256("abc")
+        #expect(
+            lines[0]["newImage"]
+                == ["id": 1, "v": "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"])
+        #expect(lines[0]["keys"] == ["id": 1])
+    }
+
     @Test func configErrorsNameFileLineAndKey() async throws {
         let directory = NSTemporaryDirectory() + TestPostgres.uniqueName("badcfg")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

@@ -81,18 +81,31 @@ public struct RecordTransform: Sendable {
 
     /// The record after this step: unchanged when its table is not matched or the step does not touch
     /// it, otherwise with the transformed (shared) relation and values reshaped to it.
-    public func apply(_ record: ChangeRecord) -> ChangeRecord {
-        let plan = cache.plan(for: record.relation) { relation in
-            tables.matchesTable(relation.qualifiedName) ? TransformPlan(operation, relation) : nil
-        }
-        guard let plan else { return record }
-        var result = record
-        plan.reshape(&result)
-        return result
+    public func apply(_ record: consuming ChangeRecord) -> ChangeRecord {
+        apply(to: &record)
+        return record
     }
 
-    /// Applies the step to every record of a batch, keeping order.
-    public func apply(_ records: [ChangeRecord]) -> [ChangeRecord] {
-        records.map { apply($0) }
+    /// Applies the step to every record of a batch, keeping order (in place when the array is not
+    /// shared).
+    public func apply(_ records: consuming [ChangeRecord]) -> [ChangeRecord] {
+        for i in records.indices { apply(to: &records[i]) }
+        return records
+    }
+
+    /// Applies the step to `record` in place: what `apply` does, without copying a record that the
+    /// step leaves alone.
+    public func apply(to record: inout ChangeRecord) {
+        let plan: TransformPlan
+        switch cache.lookup(record.relation) {
+        case .plan(let known): plan = known
+        case .passThrough: return
+        case .unknown:
+            let relation = record.relation
+            let made = tables.matchesTable(relation.qualifiedName) ? TransformPlan(operation, relation) : nil
+            guard let inserted = cache.insert(made, for: relation) else { return }
+            plan = inserted
+        }
+        plan.reshape(&record)
     }
 }

@@ -13,14 +13,21 @@ public struct RecordTransformChain: Sendable {
     public var isEmpty: Bool { transforms.isEmpty }
 
     /// The record after every step, in order.
-    public func apply(_ record: ChangeRecord) -> ChangeRecord {
-        var result = record
-        for transform in transforms { result = transform.apply(result) }
-        return result
+    public func apply(_ record: consuming ChangeRecord) -> ChangeRecord {
+        apply(to: &record)
+        return record
     }
 
-    /// Applies the chain to every record of a batch, keeping order.
-    public func apply(_ records: [ChangeRecord]) -> [ChangeRecord] {
-        transforms.isEmpty ? records : records.map { apply($0) }
+    /// Applies the chain to every record of a batch, keeping order (in place when the array is not
+    /// shared).
+    public func apply(_ records: consuming [ChangeRecord]) -> [ChangeRecord] {
+        if transforms.isEmpty { return records }
+        for i in records.indices { apply(to: &records[i]) }
+        return records
+    }
+
+    /// Applies every step to `record` in place.
+    public func apply(to record: inout ChangeRecord) {
+        for transform in transforms { transform.apply(to: &record) }
     }
 }

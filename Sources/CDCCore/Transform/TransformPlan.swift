@@ -118,7 +118,12 @@ final class TransformPlan: Sendable {
     /// The values of the selected source columns. A value missing from a short (malformed) row stays
     /// missing: it becomes the unchanged-TOAST marker, never an invented value.
     private static func select(_ values: [PgValue], _ selection: [Int]) -> [PgValue] {
-        selection.map { $0 < values.count ? values[$0] : .unchangedToast }
+        [PgValue](unsafeUninitializedCapacity: selection.count) { out, count in
+            for (i, source) in selection.enumerated() {
+                (out.baseAddress! + i).initialize(to: source < values.count ? values[source] : .unchangedToast)
+            }
+            count = selection.count
+        }
     }
 
     private func redact(_ values: inout [PgValue], at indexes: [Int]) {

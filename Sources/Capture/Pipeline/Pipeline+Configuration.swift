@@ -28,6 +28,8 @@ extension Pipeline {
         public var name: String
         public var tables: [TablePattern]
         public var filter: RecordFilter?
+        /// Built-in transforms (keep/drop/rename/redact), applied before rendering and filtering.
+        public var transforms: RecordTransformChain
         public var renderer: RecordRenderer
         public var startingPosition: StartingPosition
         public var batchSize: Int
@@ -38,11 +40,13 @@ extension Pipeline {
 
         public init(
             name: String, tables: [TablePattern] = [], filter: RecordFilter? = nil,
+            transforms: RecordTransformChain = RecordTransformChain([]),
             renderer: RecordRenderer = RecordRenderer(), startingPosition: StartingPosition = .latest,
             batchSize: Int = 100, batchWindow: Duration = .zero, parallelization: Int = 1,
             retry: RetryPolicy = RetryPolicy()
         ) {
             self.parallelization = max(1, parallelization)
+            self.transforms = transforms
             self.name = name
             self.tables = tables
             self.filter = filter

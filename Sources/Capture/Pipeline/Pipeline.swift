@@ -139,14 +139,16 @@ public final class Pipeline: Sendable {
                 filtered += 1
                 continue
             }
+            var record = entry.record
+            if !configuration.transforms.isEmpty { configuration.transforms.apply(to: &record) }
             var writer = JSONWriter()
-            configuration.renderer.render(entry.record, into: &writer)
+            configuration.renderer.render(record, into: &writer)
             if let filter = configuration.filter, !filter.matches(try JSONValue.parse(writer.bytes)) {
                 filtered += 1
                 continue
             }
             items.append(
-                (entry.offset, SinkItem(sequenceNumber: entry.record.sequenceNumber, record: entry.record, json: writer.bytes),
+                (entry.offset, SinkItem(sequenceNumber: record.sequenceNumber, record: record, json: writer.bytes),
                  entry.appendedAt))
         }
         state.update { $0.filtered += UInt64(filtered) }

@@ -98,6 +98,7 @@ struct Daemon {
             }
         return Capture.Pipeline.Configuration(
             name: p.name, tables: p.tables, filter: p.filter.isEmpty ? nil : try RecordFilter(patterns: p.filter),
+            transforms: transforms(p),
             renderer: RecordRenderer(format: p.format, view: p.view), startingPosition: start,
             batchSize: p.batchSize, batchWindow: p.batchWindow, parallelization: p.parallelization,
             retry: .init(
@@ -105,6 +106,25 @@ struct Daemon {
                 maxRecordAgeMicros: p.retry.maxRecordAge.map { Int64($0.components.seconds) * 1_000_000 },
                 bisectOnError: p.retry.bisectOnError,
                 backoff: p.retry.backoff))
+    }
+
+    /// The built-in transforms of `function: {transforms: [...]}`, as CDCCore applies them.
+    static func transforms(_ p: CDCDConfiguration.Pipeline) -> RecordTransformChain {
+        guard case .transforms(let steps)? = p.function else { return RecordTransformChain([]) }
+        return RecordTransformChain(
+            steps.map { step in
+                let operation: RecordTransform.Operation =
+                    switch step.operation {
+                    case .keepColumns(let columns): .keepColumns(columns)
+                    case .dropColumns(let columns): .dropColumns(columns)
+                    case .renameTable(let schema, let table): .renameTable(schema: schema, table: table)
+                    case .renameColumns(let renames):
+                        .renameColumns(renames.map { RecordTransform.ColumnRename(from: $0.from, to: $0.to) })
+                    case .redact(let columns, let method):
+                        .redact(columns: columns, method: method == .hash ? .hash : .mask)
+                    }
+                return RecordTransform(tables: step.tables, operation: operation)
+            })
     }
 
     static func makeFunction(
@@ -122,9 +142,7 @@ struct Daemon {
                 handler: lambda.handler, python: lambda.python, searchPath: lambda.searchPath, timeout: lambda.timeout,
                 functionName: lambda.functionName, logger: logger)
         case .transforms?:
-            throw CaptureError(
-                code: .badConfiguration,
-                message: "\(configuration.file):\(p.line): pipelines.\(p.name).function.transforms: built-in transforms are not built yet (use command or lambda)")
+            return nil  // applied in the pipeline itself (see `transforms(_:)`)
         }
     }
 
