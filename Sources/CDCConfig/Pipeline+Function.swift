@@ -75,35 +75,11 @@ extension CDCDConfiguration.Pipeline {
                 self.operation = operation
             }
 
-            public enum Operation: Sendable, Hashable {
-                /// `keep_columns: [...]`: every other column leaves `keys`, `newImage` and `oldImage`.
-                case keepColumns([String])
-                /// `drop_columns: [...]`.
-                case dropColumns([String])
-                /// `rename_table: schema.table`: the record's `table` (and `source` stays as captured).
-                case renameTable(schema: String, table: String)
-                /// `rename_columns: { old: new, ... }`, in written order.
-                case renameColumns([ColumnRename])
-                /// `redact: { columns: [...], method: mask | hash }`.
-                case redact(columns: [String], method: RedactionMethod)
-            }
-
-            public struct ColumnRename: Sendable, Hashable {
-                public var from: String
-                public var to: String
-
-                public init(from: String, to: String) {
-                    self.from = from
-                    self.to = to
-                }
-            }
-
-            public enum RedactionMethod: String, Sendable, Hashable, CaseIterable {
-                /// The value is replaced by a fixed mask (the default).
-                case mask
-                /// The value is replaced by a hash of it, so equal values stay equal (joinable, not readable).
-                case hash
-            }
+            /// The step: CDCCore's `RecordTransform.Operation` (keep_columns, drop_columns,
+            /// rename_table, rename_columns, redact), decoded from YAML here and applied there.
+            public typealias Operation = RecordTransform.Operation
+            public typealias ColumnRename = RecordTransform.ColumnRename
+            public typealias RedactionMethod = RecordTransform.RedactionMethod
         }
     }
 }

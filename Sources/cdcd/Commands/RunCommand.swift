@@ -111,20 +111,7 @@ struct Daemon {
     /// The built-in transforms of `function: {transforms: [...]}`, as CDCCore applies them.
     static func transforms(_ p: CDCDConfiguration.Pipeline) -> RecordTransformChain {
         guard case .transforms(let steps)? = p.function else { return RecordTransformChain([]) }
-        return RecordTransformChain(
-            steps.map { step in
-                let operation: RecordTransform.Operation =
-                    switch step.operation {
-                    case .keepColumns(let columns): .keepColumns(columns)
-                    case .dropColumns(let columns): .dropColumns(columns)
-                    case .renameTable(let schema, let table): .renameTable(schema: schema, table: table)
-                    case .renameColumns(let renames):
-                        .renameColumns(renames.map { RecordTransform.ColumnRename(from: $0.from, to: $0.to) })
-                    case .redact(let columns, let method):
-                        .redact(columns: columns, method: method == .hash ? .hash : .mask)
-                    }
-                return RecordTransform(tables: step.tables, operation: operation)
-            })
+        return RecordTransformChain(steps.map { RecordTransform(tables: $0.tables, operation: $0.operation) })
     }
 
     static func makeFunction(
