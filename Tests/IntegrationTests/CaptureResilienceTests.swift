@@ -26,7 +26,11 @@ struct CaptureResilienceTests {
         // Restart while capture is mid-stream. A fast shutdown waits until the logical walsender's
         // client confirms everything sent, so keep consuming while the server goes down.
         let restart = Task { try await TestPostgres.pgScript(["restart", name]) }
-        ids += try await capture.records(count: 1000 - ids.count).map { $0.keyValues[0].string! }
+        // Read on to the last acknowledgement: a walsender shutting down waits until its client has
+        // confirmed everything it sent.
+        ids += try await capture.records(count: 1000 - ids.count, untilAcknowledgement: true).map {
+            $0.keyValues[0].string!
+        }
         _ = try await restart.value
         db = try TestPostgres.connect(url)
         for batch in 10..<20 {
