@@ -316,11 +316,7 @@ public final class Pipeline: Sendable {
         let items = entries.map {
             SinkItem(sequenceNumber: $0.sequenceNumber, record: nil, json: $0.item.jsonBytes)
         }
-        do {
-            try await process(items, lane: 0)
-        } catch {
-            throw error
-        }
+        try await process(items, lane: 0)
         // Only what was replayed: the running pipeline may have dead-lettered more meanwhile.
         try deadLetters.removeFirst(entries.count)
         return entries.count

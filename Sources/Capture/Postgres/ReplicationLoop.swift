@@ -103,10 +103,10 @@ final class ReplicationLoop {
         let replication = try PostgresConnection(configuration.connection, replication: true)
         self.replication = replication
         try prepareSlot(catalog, replication)
-        let start = configuration.temporarySlot ? LSN.zero : LSN.zero
         let publication = SQL.literal(SQL.identifier(configuration.publication))
+        // 0/0: start at the slot's confirmed_flush_lsn (what was acknowledged as durable).
         try replication.startCopyBoth(
-            "START_REPLICATION SLOT \(SQL.identifier(configuration.slot)) LOGICAL \(start) "
+            "START_REPLICATION SLOT \(SQL.identifier(configuration.slot)) LOGICAL 0/0 "
                 + "(proto_version '1', publication_names \(publication), messages 'true')")
         assembler = ChangeAssembler(database: database)
         if hasStreamed { logger.info("replication resumed") }
