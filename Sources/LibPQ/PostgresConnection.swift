@@ -68,6 +68,9 @@ public final class PostgresConnection {
 
     public var isClosed: Bool { conn == nil }
 
+    /// The libpq handle, for the extensions in this module; nil once closed.
+    var rawHandle: OpaquePointer? { conn }
+
     /// The server's version number (150018 for 15.18).
     public var serverVersion: Int { conn.map { Int(PQserverVersion($0)) } ?? 0 }
 
@@ -107,7 +110,7 @@ public final class PostgresConnection {
         case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_COPY_BOTH, PGRES_COPY_OUT, PGRES_EMPTY_QUERY:
             return QueryResult(result)
         default:
-            throw error(from: result, conn)
+            throw resultError(result, conn)
         }
     }
 
@@ -117,7 +120,7 @@ public final class PostgresConnection {
         let conn = try handle()
         guard let result = PQexec(conn, command) else { throw lastError(conn, code: .connectionLost) }
         defer { PQclear(result) }
-        guard PQresultStatus(result) == PGRES_COPY_BOTH else { throw error(from: result, conn) }
+        guard PQresultStatus(result) == PGRES_COPY_BOTH else { throw resultError(result, conn) }
     }
 
     /// What `readCopyData` found.
@@ -146,7 +149,7 @@ public final class PostgresConnection {
             // COPY finished: collect the final result (it may carry an error).
             var failure: PostgresError?
             while let result = PQgetResult(conn) {
-                if PQresultStatus(result) == PGRES_FATAL_ERROR && failure == nil { failure = error(from: result, conn) }
+                if PQresultStatus(result) == PGRES_FATAL_ERROR && failure == nil { failure = resultError(result, conn) }
                 PQclear(result)
             }
             if let failure { throw failure }
@@ -190,7 +193,7 @@ public final class PostgresConnection {
             server: server)
     }
 
-    private func error(from result: OpaquePointer, _ conn: OpaquePointer) -> PostgresError {
+    func resultError(_ result: OpaquePointer, _ conn: OpaquePointer) -> PostgresError {
         func field(_ code: Int32) -> String? {
             guard let p = PQresultErrorField(result, code) else { return nil }
             return connectionString.scrub(String(cString: p))

@@ -25,20 +25,42 @@ public final class BackgroundProcess: @unchecked Sendable {
         self.pid = pid
     }
 
-    public func signal(_ number: Int32) { kill(pid, number) }
+    private let lock = NSLock()
+    private var exitStatus: Int32?
+
+    public func signal(_ number: Int32) {
+        if lock.withLock({ exitStatus == nil }) { Glibc.kill(pid, number) }
+    }
+
+    /// Reaps the process if it has exited; returns its exit status (128 + signal when killed).
+    private func poll(blocking: Bool) -> Int32? {
+        lock.withLock {
+            if let exitStatus { return exitStatus }
+            var status: Int32 = 0
+            if waitpid(pid, &status, blocking ? 0 : WNOHANG) == pid {
+                exitStatus = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+            }
+            return exitStatus
+        }
+    }
 
     /// Waits for the process to exit (up to `timeout`); returns its exit status, nil on timeout.
     public func wait(timeout: Duration) async -> Int32? {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
-            var status: Int32 = 0
-            let r = waitpid(pid, &status, WNOHANG)
-            if r == pid {
-                return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-            }
+            if let status = poll(blocking: false) { return status }
             try? await Task.sleep(for: .milliseconds(20))
         }
         return nil
+    }
+
+    /// True while the process has not exited.
+    public var isRunning: Bool { poll(blocking: false) == nil }
+
+    /// SIGKILL, then reaps it (a no-op when it has already exited).
+    public func kill() {
+        signal(SIGKILL)
+        _ = poll(blocking: true)
     }
 
     public var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }

@@ -53,6 +53,16 @@ public struct SinkError: Error, CustomStringConvertible, Sendable {
 /// after a crash must be harmless (at-least-once), unless the sink makes it exactly-once itself.
 public protocol Sink: Sendable {
     func write(_ items: [SinkItem]) async throws(SinkError)
+    /// Delivers dead-lettered items again (`cdcd dlq replay`). They are older than what the sink
+    /// already took: a sink that skips what it has seen (the Postgres replica) must not skip these.
+    func writeReplayed(_ items: [SinkItem]) async throws(SinkError)
+    /// Connects and checks the destination without writing (for `cdcd check`); optional.
+    func prepare() async throws(SinkError)
     /// Flushes and releases resources; the sink is not used afterwards.
     func close() async
+}
+
+extension Sink {
+    public func writeReplayed(_ items: [SinkItem]) async throws(SinkError) { try await write(items) }
+    public func prepare() async throws(SinkError) {}
 }

@@ -228,6 +228,20 @@ public final class Pipeline: Sendable {
                     state.update { $0.delivered += UInt64(delivered) }
                     remaining = remaining[lowest...]
                 }
+                // A non-retryable failure that names its items (a row the replica rejects, a 4xx for
+                // one record): retrying cannot help them, so they are dead-lettered at once and the
+                // rest of the batch goes on.
+                if !error.retryable && !error.failedSequenceNumbers.isEmpty {
+                    let failed = Set(error.failedSequenceNumbers)
+                    let dead = remaining.filter { failed.contains($0.item.sequenceNumber) }
+                    if !dead.isEmpty {
+                        try deadLetter(dead[...], error: error.message, attempts: attempt, firstAttempt: firstAttempt)
+                        remaining = remaining.filter { !failed.contains($0.item.sequenceNumber) }[...]
+                        if remaining.isEmpty { return }
+                        attempt = 0
+                        continue
+                    }
+                }
                 if configuration.retry.bisectOnError && remaining.count > 1 && error.retryable {
                     let middle = remaining.startIndex + remaining.count / 2
                     logger.warning(
@@ -266,7 +280,7 @@ public final class Pipeline: Sendable {
     /// A function's failure (crash, timeout, junk reply, handler error) fails the attempt as
     /// retryable; its `batchItemFailures` fail the attempt from the lowest failed item on, after the
     /// output for the batch was written (ReportBatchItemFailures).
-    private func process(_ items: [SinkItem], lane: Int) async throws(SinkError) {
+    private func process(_ items: [SinkItem], lane: Int, replay: Bool = false) async throws(SinkError) {
         var output = items
         var failures: [String] = []
         if !functions.isEmpty {
@@ -283,7 +297,9 @@ public final class Pipeline: Sendable {
                 output = records.map { SinkItem(sequenceNumber: sequence, record: nil, json: $0) }
             }
         }
-        if let sink, !output.isEmpty { try await sink.write(output) }
+        if let sink, !output.isEmpty {
+            if replay { try await sink.writeReplayed(output) } else { try await sink.write(output) }
+        }
         if !failures.isEmpty {
             throw SinkError(
                 retryable: true, failedSequenceNumbers: failures,
@@ -313,10 +329,14 @@ public final class Pipeline: Sendable {
     public func replayDeadLetters() async throws -> Int {
         let entries = try deadLetters.list()
         guard !entries.isEmpty else { return 0 }
-        let items = entries.map {
-            SinkItem(sequenceNumber: $0.sequenceNumber, record: nil, json: $0.item.jsonBytes)
+        // The captured record comes back from the stream while it is retained (the Postgres
+        // replica applies records, not JSON).
+        let items = entries.map { entry in
+            let record = (try? stream.read(from: entry.streamOffset, maxRecords: 1))?.first
+                .flatMap { $0.offset == entry.streamOffset ? $0.record : nil }
+            return SinkItem(sequenceNumber: entry.sequenceNumber, record: record, json: entry.item.jsonBytes)
         }
-        try await process(items, lane: 0)
+        try await process(items, lane: 0, replay: true)
         // Only what was replayed: the running pipeline may have dead-lettered more meanwhile.
         try deadLetters.removeFirst(entries.count)
         return entries.count

@@ -4,6 +4,7 @@ import CDCConfig
 import Capture
 import Foundation
 import LibPQ
+import Logging
 
 /// `cdcd check`: validate a source for change capture; one line per finding, exit 1 on any error.
 struct CheckCommand: AsyncParsableCommand {
@@ -68,7 +69,14 @@ struct CheckCommand: AsyncParsableCommand {
         ).run()
         for pipeline in configuration.pipelines {
             do {
-                let sink = try Daemon.makeSink(pipeline, configuration: configuration)
+                let sink = try Daemon.makeSink(
+                    pipeline, configuration: configuration, logger: Logger(label: "cdcd.check") { _ in SwiftLogNoOpLogHandler() })
+                do {
+                    try await sink?.prepare()
+                } catch {
+                    await sink?.close()
+                    throw error
+                }
                 await sink?.close()
                 findings.append(CheckFinding(.ok, "pipeline \(pipeline.name): sink is ready"))
             } catch {

@@ -56,7 +56,7 @@ struct DLQCommand: AsyncParsableCommand {
             let (configuration, pipeline) = try options.load()
             let logger = CommandSupport.bootstrapLogging(level: .warning)
             do {
-                let sink = try Daemon.makeSink(pipeline, configuration: configuration)
+                let sink = try Daemon.makeSink(pipeline, configuration: configuration, logger: logger)
                 let stream = try StreamLog(directory: configuration.stateDirectory + "/stream")
                 let runner = try Pipeline(
                     configuration: Daemon.pipelineConfiguration(pipeline), stream: stream, sink: sink,

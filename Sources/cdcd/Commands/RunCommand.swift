@@ -76,7 +76,7 @@ struct Daemon {
             .init(service: CaptureService(capture: CaptureToStream(source: source, stream: stream, logger: logger)))
         ]
         for pipeline in configuration.pipelines {
-            let sink = try Self.makeSink(pipeline, configuration: configuration)
+            let sink = try Self.makeSink(pipeline, configuration: configuration, logger: logger)
             let runner = try Pipeline(
                 configuration: Self.pipelineConfiguration(pipeline), stream: stream, sink: sink,
                 functions: try (0..<pipeline.parallelization).compactMap { _ in
@@ -133,16 +133,44 @@ struct Daemon {
         }
     }
 
-    static func makeSink(_ p: CDCDConfiguration.Pipeline, configuration: CDCDConfiguration) throws -> (any Sink)? {
+    static func makeSink(_ p: CDCDConfiguration.Pipeline, configuration: CDCDConfiguration, logger: Logger) throws
+        -> (any Sink)?
+    {
+        let key = "\(configuration.file):\(p.line): pipelines.\(p.name).sink"
         switch p.sink {
         case .file(let file)?:
             return try FileSink(.file(path: file.path))
         case .stdout?:
             return try FileSink(.standardOutput)
-        case .postgres?, .webhook?:
+        case .postgres(let postgres)?:
+            // The replica applies captured records in commit order, in one transaction per batch
+            // with its checkpoint: one lane, and no function output (which is not a record).
+            if p.parallelization != 1 {
+                throw CaptureError(
+                    code: .badConfiguration,
+                    message: "\(key).postgres: parallelization must be 1 (the replica applies changes in commit order)")
+            }
+            switch p.function {
+            case .command?, .lambda?:
+                throw CaptureError(
+                    code: .badConfiguration,
+                    message: "\(key).postgres: a function's output cannot be replicated; use transforms, or a file/webhook sink")
+            case .transforms?, nil:
+                break
+            }
+            var sourceURL: ConnectionString?
+            if case .postgres(let source) = configuration.source { sourceURL = try ConnectionString(source.url) }
+            let mapping = postgres
+            return PostgresSink(
+                PostgresSink.Configuration(
+                    pipeline: p.name, target: try ConnectionString(postgres.url), source: sourceURL,
+                    createTables: postgres.createTables, checkpointSchema: postgres.checkpointSchema,
+                    mapTable: { mapping.target(schema: $0, table: $1) }),
+                logger: logger)
+        case .webhook?:
             throw CaptureError(
                 code: .badConfiguration,
-                message: "\(configuration.file):\(p.line): pipelines.\(p.name).sink: this sink is not built yet (file and stdout are)")
+                message: "\(key): this sink is not built yet (file, stdout and postgres are)")
         case nil:
             return nil  // the function is the end (the config requires one then)
         }

@@ -1,0 +1,149 @@
+import CDCCore
+import LibPQ
+
+/// The statements that apply a batch of change records to the target, in record order: runs of
+/// inserts and upserts of one table merged into multi-row statements, everything else one statement
+/// per record. Pure: built from records and their `TableApply`, tested on values.
+struct ApplyPlan {
+    enum Kind: Hashable {
+        /// `INSERT … ON CONFLICT (key) DO UPDATE` of the sent columns (INSERT, and MODIFY without key change).
+        case upsert
+        /// Plain `INSERT` (targets without a unique key).
+        case insert
+        /// `UPDATE … SET sent columns WHERE key = old key`.
+        case update
+        case delete
+        /// UPDATE / DELETE of one row matching every old value (REPLICA IDENTITY FULL, no key).
+        case updateMatchingAll
+        case deleteMatchingAll
+        case truncate
+    }
+
+    /// One statement and the records it covers.
+    struct Operation {
+        var table: TableApply
+        var kind: Kind
+        /// The relation's columns written (in order), for upsert/insert/update.
+        var columns: [Int]
+        /// Indexes of the records in the batch, consecutive.
+        var records: Range<Int>
+        /// The statement shape.
+        var key: TableApply.StatementKey { .init(kind: kind, columns: columns, rows: records.count) }
+    }
+
+    /// A record the sink cannot apply (e.g. an UPDATE of a table without replica identity).
+    struct Unappliable: Error {
+        var index: Int
+        var message: String
+    }
+
+    private(set) var operations: [Operation] = []
+
+    /// Plans `records` (applied in order). `table` gives the `TableApply` of a record's relation.
+    /// `multiRow: false` makes one statement per record, to find which record a failure is about.
+    init(records: [ChangeRecord], multiRow: Bool = true, table: (ChangeRecord) throws(SinkError) -> TableApply)
+        throws(SinkError)
+    {
+        /// Keys already in the open multi-row upsert (ON CONFLICT cannot touch one row twice).
+        var openKeys = Set<[PgValue]>()
+        for (index, record) in records.enumerated() {
+            let apply = try table(record)
+            let (kind, columns) = try Self.classify(record, apply, index: index)
+            if multiRow, var last = operations.last, last.table === apply, last.kind == kind,
+                kind == .upsert || kind == .insert, last.columns == columns,
+                last.records.count < apply.maxRowsPerStatement,
+                kind == .insert || !openKeys.contains(record.keyValues)
+            {
+                last.records = last.records.lowerBound..<(index + 1)
+                operations[operations.count - 1] = last
+                if kind == .upsert { openKeys.insert(record.keyValues) }
+                continue
+            }
+            openKeys.removeAll(keepingCapacity: true)
+            if kind == .upsert { openKeys.insert(record.keyValues) }
+            operations.append(Operation(table: apply, kind: kind, columns: columns, records: index..<(index + 1)))
+        }
+        operations = operations.flatMap(Self.splitInPowersOfTwo)
+    }
+
+    /// What statement a record needs, and which columns it writes.
+    static func classify(_ record: ChangeRecord, _ apply: TableApply, index: Int) throws(SinkError) -> (Kind, [Int]) {
+        let sent: [Int] = record.newValues.map { values in values.indices.filter { values[$0] != .unchangedToast } } ?? []
+        switch (record.eventName, apply.mode) {
+        case (.truncate, _):
+            return (.truncate, [])
+        case (.insert, .upsert):
+            return (.upsert, sent)
+        case (.insert, _):
+            return (.insert, sent)
+        case (.modify, .upsert):
+            return (record.oldKeyValues == nil ? .upsert : .update, sent)
+        case (.modify, .matchKey):
+            return (.update, sent)
+        case (.remove, .upsert), (.remove, .matchKey):
+            return (.delete, [])
+        case (.modify, .matchAllColumns), (.remove, .matchAllColumns):
+            guard record.oldValues != nil else {
+                throw SinkError(
+                    retryable: false,
+                    message: "\(apply.targetName): a \(record.eventName.rawValue) without the old row cannot be matched (the source table has no key and is not REPLICA IDENTITY FULL)")
+            }
+            return (record.eventName == .modify ? .updateMatchingAll : .deleteMatchingAll, sent)
+        case (.modify, .insertOnly), (.remove, .insertOnly):
+            throw SinkError(
+                retryable: false,
+                message: "\(apply.targetName): a \(record.eventName.rawValue) of a table without a key or replica identity cannot be applied")
+        }
+    }
+
+    /// Splits a multi-row operation into statements of power-of-two sizes (256, 128, …), so a table
+    /// needs at most nine prepared statement shapes per column set.
+    static func splitInPowersOfTwo(_ operation: Operation) -> [Operation] {
+        var remaining = operation.records
+        guard remaining.count > 1 else { return [operation] }
+        var parts: [Operation] = []
+        while !remaining.isEmpty {
+            var size = 1
+            while size * 2 <= remaining.count { size *= 2 }
+            var part = operation
+            part.records = remaining.lowerBound..<(remaining.lowerBound + size)
+            parts.append(part)
+            remaining = part.records.upperBound..<remaining.upperBound
+        }
+        return parts
+    }
+
+    /// The parameters of an operation, in `$n` order.
+    static func parameters(_ operation: Operation, records: [ChangeRecord]) -> StatementParameters {
+        var parameters = StatementParameters()
+        func append(_ value: PgValue) {
+            switch value {
+            case .text(let bytes): parameters.append(bytes)
+            case .null, .unchangedToast: parameters.appendNull()
+            }
+        }
+        for index in operation.records {
+            let record = records[index]
+            switch operation.kind {
+            case .upsert, .insert:
+                let values = record.newValues ?? []
+                for column in operation.columns { append(values[column]) }
+            case .update:
+                let values = record.newValues ?? []
+                for column in operation.columns { append(values[column]) }
+                for value in record.oldKeyValues ?? record.keyValues { append(value) }
+            case .delete:
+                for value in record.keyValues { append(value) }
+            case .updateMatchingAll:
+                let values = record.newValues ?? []
+                for column in operation.columns { append(values[column]) }
+                for value in record.oldValues ?? [] { append(value) }
+            case .deleteMatchingAll:
+                for value in record.oldValues ?? [] { append(value) }
+            case .truncate:
+                break
+            }
+        }
+        return parameters
+    }
+}

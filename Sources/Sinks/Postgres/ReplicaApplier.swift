@@ -1,0 +1,235 @@
+import CDCCore
+import LibPQ
+import Logging
+
+/// The state behind `PostgresSink`: the target connection, its prepared statements, the tables
+/// seen so far and the checkpoint. Used only on the sink's queue.
+///
+/// `@unchecked Sendable`: confined to `PostgresSink.queue` (one thread at a time).
+final class ReplicaApplier: @unchecked Sendable {
+    let configuration: PostgresSink.Configuration
+    let logger: Logger
+    private var connection: PostgresConnection?
+    /// The sequence number of the last record applied ("" before the first batch).
+    private(set) var checkpoint = ""
+    /// SQL text → prepared statement name, for the current connection.
+    private var prepared: [String: String] = [:]
+    /// The current `TableApply` of each source relation OID.
+    var tables: [UInt32: TableApply] = [:]
+    private let checkpointTable: String
+    private let checkpointSQL: String
+
+    init(_ configuration: PostgresSink.Configuration, logger: Logger) {
+        self.configuration = configuration
+        var logger = logger
+        logger[metadataKey: "cdc.sink"] = "postgres"
+        logger[metadataKey: "cdc.target"] = .string(configuration.target.redacted)
+        self.logger = logger
+        checkpointTable = SQL.qualified(configuration.checkpointSchema, "checkpoints")
+        checkpointSQL = """
+            INSERT INTO \(checkpointTable) AS c (pipeline, sequence_number, updated_at) VALUES ($1, $2, now())
+            ON CONFLICT (pipeline) DO UPDATE SET
+              sequence_number = GREATEST(c.sequence_number COLLATE "C", EXCLUDED.sequence_number COLLATE "C"),
+              updated_at = now()
+            """
+    }
+
+    // MARK: Connection
+
+    /// The open connection, connecting (and reading the checkpoint) when there is none.
+    func connect() throws(SinkError) -> PostgresConnection {
+        if let connection, !connection.isClosed { return connection }
+        do {
+            let connection = try PostgresConnection(configuration.target, applicationName: "cdcd-sink")
+            let schema = configuration.checkpointSchema
+            if try connection.execute("SELECT to_regclass($1)", [checkpointTable]).scalar == nil {
+                try connection.execute("CREATE SCHEMA IF NOT EXISTS \(SQL.identifier(schema))")
+                try connection.execute(
+                    """
+                    CREATE TABLE IF NOT EXISTS \(checkpointTable) (
+                      pipeline text PRIMARY KEY,
+                      sequence_number text NOT NULL,
+                      updated_at timestamptz NOT NULL DEFAULT now())
+                    """)
+            }
+            checkpoint =
+                try connection.execute(
+                    "SELECT sequence_number FROM \(checkpointTable) WHERE pipeline = $1", [configuration.pipeline]
+                ).scalar ?? ""
+            prepared = [:]
+            self.connection = connection
+            logger.debug("connected to the target", metadata: ["cdc.checkpoint": "\(checkpoint)"])
+            return connection
+        } catch {
+            throw SinkError(retryable: true, message: "postgres sink: \(error)")
+        }
+    }
+
+    func disconnect() {
+        connection?.close()
+        connection = nil
+        prepared = [:]
+    }
+
+    // MARK: Apply
+
+    /// Applies a batch in one transaction together with the checkpoint. `replay` (DLQ replays)
+    /// applies records even when they are at or below the checkpoint.
+    func apply(_ items: [SinkItem], replay: Bool) throws(SinkError) {
+        let connection = try connect()
+        var records: [ChangeRecord] = []
+        records.reserveCapacity(items.count)
+        for item in items where replay || item.sequenceNumber > checkpoint {
+            guard let record = item.record else {
+                throw SinkError(
+                    retryable: false, failedSequenceNumbers: [item.sequenceNumber],
+                    message: "postgres sink: item \(item.sequenceNumber) is not a change record (a function's output cannot be replicated)")
+            }
+            records.append(record)
+        }
+        guard let last = records.last?.sequenceNumber else { return }
+        let plan = try ApplyPlan(records: records) { (record) throws(SinkError) in try self.table(for: record, connection) }
+        switch run(plan, records, connection, checkpoint: last) {
+        case nil:
+            if last > checkpoint { checkpoint = last }
+        case .connection(let error)?:
+            disconnect()
+            throw SinkError(retryable: true, message: "postgres sink: \(error)")
+        case .statement(let index, let error)?:
+            try handleStatementFailure(
+                index < plan.operations.count ? plan.operations[index] : nil, error, records, connection)
+        }
+    }
+
+    /// Why a transaction did not commit.
+    private enum Failure: CustomStringConvertible {
+        case connection(PostgresError)
+        /// The operation at this index failed with the server's error.
+        case statement(Int, PostgresError)
+
+        var description: String {
+            switch self {
+            case .connection(let error), .statement(_, let error): "\(error)"
+            }
+        }
+    }
+
+    /// Runs a plan in one pipelined transaction. With a `checkpoint` it commits (the checkpoint row
+    /// included); without, it runs inside BEGIN … ROLLBACK (to find which record fails).
+    private func run(
+        _ plan: ApplyPlan, _ records: [ChangeRecord], _ connection: PostgresConnection, checkpoint: String?
+    ) -> Failure? {
+        do throws(PostgresError) {
+            var names: [String] = []
+            names.reserveCapacity(plan.operations.count)
+            for operation in plan.operations {
+                let key = operation.key
+                names.append(
+                    try statementName(
+                        operation.table.statement(key), types: operation.table.parameterTypes(key), connection))
+            }
+            let checkpointName = try statementName(checkpointSQL, types: [25, 25], connection)
+            try connection.enterPipelineMode()
+            // Results are read while sending, at most `window` statements behind, so neither side's
+            // buffers fill up.
+            let window = 128
+            var sent = 0
+            var read = 0
+            var failure: Failure?
+            func readResult() throws(PostgresError) {
+                let result = try connection.nextPipelineResult()
+                if case .failed(let error) = result, failure == nil {
+                    failure = .statement(read - (checkpoint == nil ? 1 : 0), error)
+                }
+                read += 1
+            }
+            if checkpoint == nil {
+                try connection.send("BEGIN")
+                sent += 1
+            }
+            for (index, operation) in plan.operations.enumerated() {
+                try connection.sendPrepared(names[index], ApplyPlan.parameters(operation, records: records))
+                sent += 1
+                if sent - read >= 2 * window {
+                    try connection.flushRequest()
+                    while sent - read > window { try readResult() }
+                    if failure != nil { break }
+                }
+            }
+            if let checkpoint, failure == nil {
+                try connection.sendPrepared(checkpointName, StatementParameters([configuration.pipeline, checkpoint]))
+                sent += 1
+            }
+            // Without BEGIN the statements up to the sync are one implicit transaction: it commits
+            // at the sync, or rolls back entirely when one of them failed.
+            try connection.sync()
+            while read < sent { try readResult() }
+            guard case .sync = try connection.nextPipelineResult() else {
+                throw PostgresError(code: .protocolViolation, message: "pipeline out of step", server: connection.server)
+            }
+            try connection.exitPipelineMode()
+            if checkpoint == nil { try connection.execute("ROLLBACK") }
+            return failure
+        } catch {
+            return .connection(error)
+        }
+    }
+
+    /// The prepared statement for a SQL text, preparing it on first use on this connection.
+    private func statementName(_ sql: String, types: [UInt32], _ connection: PostgresConnection) throws(PostgresError)
+        -> String
+    {
+        if let name = prepared[sql] { return name }
+        let name = "cdcd_\(prepared.count + 1)"
+        try connection.prepare(name, sql, parameterTypes: types)
+        prepared[sql] = name
+        return name
+    }
+
+    /// A statement failed: a row the target rejects is isolated and reported alone (the records
+    /// before it are committed with their checkpoint), a schema mismatch disables the pipeline,
+    /// anything else is retried.
+    private func handleStatementFailure(
+        _ operation: ApplyPlan.Operation?, _ error: PostgresError, _ records: [ChangeRecord],
+        _ connection: PostgresConnection
+    ) throws(SinkError) {
+        let state = error.sqlState ?? ""
+        guard let operation, state.hasPrefix("23") || state.hasPrefix("22") else {
+            if state.hasPrefix("42") || state.hasPrefix("0A") {
+                throw SinkError(
+                    retryable: false, disablesPipeline: true,
+                    message: "postgres sink: \(operation.map { $0.table.targetName + ": " } ?? "")\(error) (SQLSTATE \(state))")
+            }
+            throw SinkError(retryable: true, message: "postgres sink: \(error) (SQLSTATE \(state))")
+        }
+        // Which record: the operation's only one, or found by running the records one statement each.
+        var failing = operation.records.lowerBound
+        var failure = error
+        if operation.records.count > 1 {
+            let head = Array(records[..<operation.records.upperBound])
+            let single = try ApplyPlan(records: head, multiRow: false) { (record) throws(SinkError) in
+                try self.table(for: record, connection)
+            }
+            if case .statement(let index, let exact)? = run(single, head, connection, checkpoint: nil) {
+                failing = single.operations[index].records.lowerBound
+                failure = exact
+            }
+        }
+        // Commit what precedes the failing record, then report it alone.
+        if failing > 0 {
+            let before = Array(records[..<failing])
+            let plan = try ApplyPlan(records: before) { (record) throws(SinkError) in try self.table(for: record, connection) }
+            if let again = run(plan, before, connection, checkpoint: before[before.count - 1].sequenceNumber) {
+                disconnect()
+                throw SinkError(retryable: true, message: "postgres sink: \(again)")
+            }
+            checkpoint = max(checkpoint, before[before.count - 1].sequenceNumber)
+        }
+        let record = records[failing]
+        let table = try self.table(for: record, connection)
+        throw SinkError(
+            retryable: false, failedSequenceNumbers: [record.sequenceNumber],
+            message: "postgres sink: \(table.targetName) key \(table.describeKey(of: record)): \(failure.message)"
+                + (failure.detail.map { " (\($0))" } ?? "") + " (SQLSTATE \(failure.sqlState ?? state))")
+    }
+}
