@@ -17,7 +17,7 @@ struct ReplicaSetup {
     /// the postgres sink, `pipeline` extra keys of the pipeline.
     init(
         sourceSQL: String, targetSQL: String = "", sink: String = "create_tables: true", pipeline: String = "",
-        tables: String? = nil
+        tables: String? = nil, batchSize: Int = 2000
     ) throws {
         directory = NSTemporaryDirectory() + TestPostgres.uniqueName("replica")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -46,7 +46,7 @@ struct ReplicaSetup {
             "pipelines:",
             "  - name: replica",
             "    starting_position: TRIM_HORIZON",
-            "    batch_size: 2000",
+            "    batch_size: \(batchSize)",
             "    batch_window: 50ms",
         ]
         lines += pipeline.split(separator: "\n").map { "    " + $0 }

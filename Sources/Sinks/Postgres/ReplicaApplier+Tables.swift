@@ -50,6 +50,18 @@ extension ReplicaApplier {
                 found = try TargetCatalog.table(connection, schema: schema, name: name) ?? found
             }
             let keyNames = Set(relation.keyIndexes.map { relation.columns[$0].name })
+            // A key the source gained after the table was created (pgbench -i adds its primary keys
+            // after loading): with create_tables the target gets it too.
+            if configuration.createTables && !keyNames.isEmpty && !found.uniqueKeys.contains(keyNames) {
+                let source = try sourceColumns(relation)
+                if !source.primaryKey.isEmpty && Set(source.primaryKey) == keyNames {
+                    try connection.execute(
+                        "ALTER TABLE \(SQL.qualified(schema, name)) ADD PRIMARY KEY ("
+                            + source.primaryKey.map(SQL.identifier).joined(separator: ", ") + ")")
+                    logger.info("added the primary key to the target table", metadata: ["cdc.table": "\(targetName)"])
+                    found = try TargetCatalog.table(connection, schema: schema, name: name) ?? found
+                }
+            }
             let mode: TableApply.Mode =
                 if relation.keyIndexes.isEmpty { .insertOnly }
                 else if found.uniqueKeys.contains(keyNames) { .upsert }
