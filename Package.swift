@@ -47,7 +47,7 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
-        // Sinks: stdout / file (JSON Lines); Postgres and webhook sinks come next.
+        // Sinks: the Postgres replica (libpq), webhooks (libcurl), stdout / file (JSON Lines).
         .target(
             name: "Sinks",
             dependencies: [
@@ -79,6 +79,7 @@ let package = Package(
         .testTarget(name: "PipelineTests", dependencies: ["CDCCore", "Capture"]),
         .testTarget(name: "FunctionTests", dependencies: ["CDCCore", "Capture"]),
         .testTarget(name: "ConfigTests", dependencies: ["CDCCore", "CDCConfig"]),
+        .testTarget(name: "SinkTests", dependencies: ["CDCCore", "LibPQ", "Sinks"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [

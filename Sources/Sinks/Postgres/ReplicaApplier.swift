@@ -88,10 +88,19 @@ final class ReplicaApplier: @unchecked Sendable {
             records.append(record)
         }
         guard let last = records.last?.sequenceNumber else { return }
+        let started = ContinuousClock.now
         let plan = try ApplyPlan(records: records) { (record) throws(SinkError) in try self.table(for: record, connection) }
+        let planned = ContinuousClock.now
         switch run(plan, records, connection, checkpoint: last) {
         case nil:
             if last > checkpoint { checkpoint = last }
+            logger.debug(
+                "applied a batch",
+                metadata: [
+                    "cdc.records": "\(records.count)", "cdc.statements": "\(plan.operations.count)",
+                    "cdc.plan_ms": "\((planned - started).milliseconds)",
+                    "cdc.apply_ms": "\((ContinuousClock.now - planned).milliseconds)",
+                ])
         case .connection(let error)?:
             disconnect()
             throw SinkError(retryable: true, message: "postgres sink: \(error)")
@@ -232,4 +241,9 @@ final class ReplicaApplier: @unchecked Sendable {
             message: "postgres sink: \(table.targetName) key \(table.describeKey(of: record)): \(failure.message)"
                 + (failure.detail.map { " (\($0))" } ?? "") + " (SQLSTATE \(failure.sqlState ?? state))")
     }
+}
+
+extension Duration {
+    /// Whole milliseconds, for logs.
+    var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
 }

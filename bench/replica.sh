@@ -1,0 +1,214 @@
+#!/usr/bin/env bash
+# replica.sh — Postgres replica benchmark: cdcd's postgres sink against PostgreSQL's own logical
+# replication (publication/subscription), same machine, same WAL, same run.
+#
+#   bench/replica.sh                          full run: 1,000,000 rows, 3 repetitions, 30 s lag run
+#   ROWS=100000 RUNS=1 LAG_SECONDS=10 bench/replica.sh   quick check
+#
+# Two throwaway clusters (scripts/pg.sh): a source and a target. Per repetition: a fresh source
+# table and publication, the native subscription created disabled (its slot exists), cdcd's slot
+# created; then ROWS rows are inserted in BATCH-row transactions while both consumers are stopped.
+# Then each consumer is started alone and timed until its target table has every row (native:
+# ALTER SUBSCRIPTION ENABLE; cdcd: `cdcd run` with a postgres sink). The order alternates between
+# repetitions. Then the commit-to-apply lag (p50/p99) of each during a `pgbench -c 4` run.
+#
+# Environment (defaults):
+#   ROWS=1000000 RUNS=3 BATCH=1000 LAG_SECONDS=30 SINK_BATCH=10000
+#   CDCD=.build-bench/release/cdcd   (swift build -c release --scratch-path .build-bench --product cdcd)
+#   RESULTS=bench/results            the summary goes to $RESULTS/replica-<date>.txt
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(dirname "$HERE")
+ROWS=${ROWS:-1000000}
+RUNS=${RUNS:-3}
+BATCH=${BATCH:-1000}
+LAG_SECONDS=${LAG_SECONDS:-30}
+SINK_BATCH=${SINK_BATCH:-10000}
+CDCD=${CDCD:-$ROOT/.build-bench/release/cdcd}
+RESULTS=${RESULTS:-$HERE/results}
+SRC=replica-bench-src-$$
+DST=replica-bench-dst-$$
+STAMP=$(date +%Y%m%d-%H%M%S)
+mkdir -p "$RESULTS"
+TXT=$RESULTS/replica-$STAMP.txt
+WORK=$(mktemp -d /tmp/replica-bench.XXXXXX)
+RAW=$WORK/runs.tsv
+: >"$RAW"
+
+log() { echo "[$(date +%T)] $*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+now() { date +%s.%N; }
+
+if [ ! -x "$CDCD" ]; then
+  log "building cdcd (release) into .build-bench"
+  (cd "$ROOT" && swift build -c release --scratch-path .build-bench --product cdcd >&2)
+fi
+command -v pgbench >/dev/null || die "pgbench not found (apt-get install postgresql)"
+python3 -c 'import psycopg2' 2>/dev/null || { apt-get update -qq && apt-get install -y -qq python3-psycopg2 >/dev/null; }
+
+CDCD_PID=""
+cleanup() {
+  [ -n "$CDCD_PID" ] && kill -9 "$CDCD_PID" 2>/dev/null || true
+  "$ROOT/scripts/pg.sh" destroy "$DST" >/dev/null 2>&1 || true
+  "$ROOT/scripts/pg.sh" destroy "$SRC" >/dev/null 2>&1 || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+SRC_URL=$("$ROOT/scripts/pg.sh" start "$SRC")
+DST_URL=$("$ROOT/scripts/pg.sh" start "$DST")
+qs() { psql "$SRC_URL" -XAtq -v ON_ERROR_STOP=1 "$@"; }
+qd() { local db=$1; shift; psql "$DST_URL dbname=$db" -XAtq -v ON_ERROR_STOP=1 "$@"; }
+log "source $SRC_URL, target $DST_URL"
+
+TABLE_DDL="(id bigint PRIMARY KEY, k int, s text, ts timestamptz, x numeric)"
+
+# Waits until a target table has N rows; prints the seconds since $2.
+wait_rows() {  # db table n t0 timeout
+  local db=$1 table=$2 n=$3 t0=$4 limit=$5 c
+  while :; do
+    c=$(qd "$db" -c "select count(*) from $table" 2>/dev/null || echo 0)
+    [ "$c" -ge "$n" ] && break
+    awk -v a="$t0" -v b="$(now)" -v l="$limit" 'BEGIN{exit !(b - a > l)}' && die "timed out waiting for $n rows in $db.$table (have $c)"
+    sleep 0.05
+  done
+  awk -v a="$t0" -v b="$(now)" 'BEGIN{printf "%.3f", b - a}'
+}
+
+cdcd_config() {  # dir slot publication tables db
+  cat >"$1/cdcd.yaml" <<YAML
+state_dir: $1/state
+source:
+  postgres:
+    url: "$SRC_URL"
+    slot: $2
+    publication: $3
+    tables: [$4]
+    snapshot: never
+pipelines:
+  - name: replica
+    starting_position: TRIM_HORIZON
+    batch_size: $SINK_BATCH
+    batch_window: 20ms
+    sink:
+      postgres:
+        url: "$DST_URL dbname=$5"
+YAML
+}
+
+run_native() {  # r
+  local r=$1 t0 s
+  t0=$(now)
+  qd native_$r -c "alter subscription sub_$r enable"
+  s=$(wait_rows native_$r public.t_$r "$ROWS" "$t0" $((120 + ROWS / 2000)))
+  qd native_$r -c "alter subscription sub_$r disable"
+  echo -e "native\t$r\t$s" >>"$RAW"
+  log "run $r native: $s s ($(awk -v n="$ROWS" -v s="$s" 'BEGIN{printf "%.0f", n / s}') rows/s)"
+}
+
+run_cdcd() {  # r
+  local r=$1 t0 s dir=$WORK/cdcd-$r
+  mkdir -p "$dir"
+  cdcd_config "$dir" cdcd_$r pub_$r "public.t_$r" cdcd_$r
+  t0=$(now)
+  "$CDCD" run --config "$dir/cdcd.yaml" >"$dir/cdcd.log" 2>&1 &
+  CDCD_PID=$!
+  s=$(wait_rows cdcd_$r public.t_$r "$ROWS" "$t0" $((120 + ROWS / 2000)))
+  kill -TERM "$CDCD_PID"; wait "$CDCD_PID" || true; CDCD_PID=""
+  echo -e "cdcd\t$r\t$s" >>"$RAW"
+  log "run $r cdcd: $s s ($(awk -v n="$ROWS" -v s="$s" 'BEGIN{printf "%.0f", n / s}') rows/s)"
+}
+
+for r in $(seq 1 "$RUNS"); do
+  log "run $r: preparing (table t_$r, both consumers stopped)"
+  qs -c "create table public.t_$r $TABLE_DDL" -c "create publication pub_$r for table public.t_$r" \
+     -c "select pg_create_logical_replication_slot('cdcd_$r', 'pgoutput')" >/dev/null
+  for db in native_$r cdcd_$r; do
+    psql "$DST_URL" -XAtq -c "create database $db" >/dev/null
+    qd $db -c "create table public.t_$r $TABLE_DDL"
+  done
+  qd native_$r -c "create subscription sub_$r connection '$SRC_URL' publication pub_$r with (enabled = false, copy_data = false)" >/dev/null
+  log "run $r: inserting $ROWS rows in $BATCH-row transactions"
+  qs -c "do \$\$ begin
+    for i in 0..$(((ROWS + BATCH - 1) / BATCH - 1)) loop
+      insert into public.t_$r
+        select g, (g % 100000)::int, md5(g::text), timestamptz '2024-01-01 00:00:00+00' + g * interval '1 second', g * 1.5
+        from generate_series(i * $BATCH + 1, least((i + 1) * $BATCH, $ROWS)) g;
+      commit;
+    end loop; end \$\$" -c checkpoint
+  qd native_$r -c checkpoint; qd cdcd_$r -c checkpoint
+  if [ $((r % 2)) -eq 1 ]; then run_native "$r"; run_cdcd "$r"; else run_cdcd "$r"; run_native "$r"; fi
+  # the replicas must be equal to the source
+  want=$(qs -c "select md5(string_agg(t::text, ',' order by id)) from public.t_$r t")
+  for db in native_$r cdcd_$r; do
+    got=$(qd $db -c "select md5(string_agg(t::text, ',' order by id)) from public.t_$r t")
+    [ "$got" = "$want" ] || die "$db differs from the source"
+  done
+  qd native_$r -c "alter subscription sub_$r set (slot_name = none)" -c "drop subscription sub_$r" >/dev/null 2>&1 || true
+  qs -c "select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name in ('sub_$r', 'cdcd_$r')" >/dev/null
+  psql "$DST_URL" -XAtq -c "drop database native_$r with (force)" -c "drop database cdcd_$r with (force)" >/dev/null
+  qs -c "drop table public.t_$r" >/dev/null
+done
+
+# --- lag during pgbench -------------------------------------------------------------------------
+lag_run() {  # name
+  local name=$1
+  qs -c "create schema lag_$name" >/dev/null
+  PGOPTIONS="-c search_path=lag_$name" pgbench -q -i -s 1 "$SRC_URL" >/dev/null 2>&1
+  qs -c "create table lag_$name.lag_probe (id int primary key, at timestamptz default clock_timestamp())" >/dev/null
+  psql "$DST_URL" -XAtq -c "create database lag_$name" >/dev/null
+  pg_dump -s -n "lag_$name" "$SRC_URL" | psql "$DST_URL dbname=lag_$name" -XAtq >/dev/null
+  # the target starts equal to the source (copied once), then each consumer follows the changes
+  for t in pgbench_accounts pgbench_branches pgbench_tellers; do
+    psql "$SRC_URL" -XAtq -c "\\copy lag_$name.$t to '$WORK/$t.copy'"
+    psql "$DST_URL dbname=lag_$name" -XAtq -c "\\copy lag_$name.$t from '$WORK/$t.copy'"
+  done
+  qs -c "create publication lagpub_$name for tables in schema lag_$name" >/dev/null
+  if [ "$name" = native ]; then
+    qd lag_$name -c "create subscription lagsub connection '$SRC_URL' publication lagpub_$name with (copy_data = false)" >/dev/null
+  else
+    mkdir -p "$WORK/lag"
+    cdcd_config "$WORK/lag" lagslot lagpub_$name "lag_$name.*" lag_$name
+    sed -i "s/batch_window: 20ms/batch_window: 0s/" "$WORK/lag/cdcd.yaml"
+    "$CDCD" run --config "$WORK/lag/cdcd.yaml" >"$WORK/lag/cdcd.log" 2>&1 &
+    CDCD_PID=$!
+  fi
+  sleep 3
+  PGOPTIONS="-c search_path=lag_$name" pgbench -n -c 4 -j 2 -T "$LAG_SECONDS" "$SRC_URL" >"$WORK/pgbench-$name.log" 2>&1 &
+  local bench=$!
+  local result
+  result=$(PGOPTIONS="-c search_path=lag_$name" python3 "$HERE/replica_lag.py" "$SRC_URL options='-c search_path=lag_$name'" \
+    "$DST_URL dbname=lag_$name options='-c search_path=lag_$name'" "$LAG_SECONDS")
+  wait $bench
+  local tps
+  tps=$(awk '/^tps/{print int($3); exit}' "$WORK/pgbench-$name.log")
+  echo -e "lag-$name\t$result\ttps=$tps" >>"$RAW"
+  log "lag $name: probes p50 p99 max (ms): $result; pgbench tps $tps"
+  if [ "$name" = native ]; then
+    qd lag_$name -c "drop subscription lagsub" >/dev/null
+  else
+    kill -TERM "$CDCD_PID"; wait "$CDCD_PID" || true; CDCD_PID=""
+    qs -c "select pg_drop_replication_slot('lagslot')" >/dev/null
+  fi
+}
+if [ "$LAG_SECONDS" -gt 0 ]; then lag_run native; lag_run cdcd; fi
+
+python3 - "$RAW" "$ROWS" "$RUNS" <<'PY' | tee "$TXT"
+import statistics as st, sys
+raw, rows, runs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+times = {"native": [], "cdcd": []}
+lags = []
+for line in open(raw):
+    f = line.rstrip("\n").split("\t")
+    if f[0] in times: times[f[0]].append(float(f[2]))
+    else: lags.append(f)
+rate = {k: [rows / s for s in v] for k, v in times.items()}
+print(f"replica apply: {rows} rows in 1,000-row transactions, each consumer alone, {runs} run(s); rows/s median (min-max)")
+for k in ("native", "cdcd"):
+    v = rate[k]
+    if v: print(f"  {k:8} {st.median(v):>10.0f}  ({min(v):.0f}-{max(v):.0f})  runs: {', '.join(f'{x:.0f}' for x in v)}")
+if rate["native"] and rate["cdcd"]:
+    print(f"  ratio cdcd/native (medians): {st.median(rate['cdcd']) / st.median(rate['native']):.2f}x")
+for f in lags:
+    print(f"  {f[0]}: probes p50 p99 max ms = {f[1]}  ({f[2]})")
+PY
