@@ -96,7 +96,7 @@ let package = Package(
         .testTarget(name: "PipelineTests", dependencies: ["CDCCore", "Capture"]),
         .testTarget(name: "FunctionTests", dependencies: ["CDCCore", "Capture"]),
         .testTarget(name: "ConfigTests", dependencies: ["CDCCore", "CDCConfig"]),
-        .testTarget(name: "AdminTests", dependencies: ["CDCCore", "CDCConfig", "Admin"]),
+        .testTarget(name: "AdminTests", dependencies: ["CDCCore", "CDCConfig", "Admin", "CDCTestKit"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [

@@ -45,7 +45,7 @@ public struct RedactingLogHandler: LogHandler {
         }
         event.metadata = redact(metadata)
         var inner = wrapped
-        inner.metadataProvider = nil
+        if inner.metadataProvider != nil { inner.metadataProvider = nil }
         inner.metadata = redact(wrapped.metadata)
         inner.log(event: event)
     }

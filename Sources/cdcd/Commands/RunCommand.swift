@@ -34,10 +34,12 @@ struct RunCommand: AsyncParsableCommand {
         } catch {
             throw CommandSupport.failure(error)
         }
-        let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(
-                services: daemon.services, gracefulShutdownSignals: [.sigterm, .sigint],
-                cancellationSignals: [], logger: logger))
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: daemon.services, gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [],
+            logger: logger)
+        // The drain bound: what is still running after it is cancelled (systemd's TimeoutStopSec is above it).
+        groupConfiguration.maximumGracefulShutdownDuration = .seconds(drainSeconds)
+        let group = ServiceGroup(configuration: groupConfiguration)
         do {
             try await group.run()
         } catch {
