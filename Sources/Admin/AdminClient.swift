@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// Asks a running daemon's admin endpoint for `/status` (`cdcd status`). A loopback HTTP client:
@@ -51,7 +51,9 @@ public struct AdminClient: Sendable {
         } catch {
             guard let urlError = error as? URLError,
                 urlError.code == .cannotConnectToHost || urlError.code == .cannotFindHost
-            else { throw AdminError(code: .badResponse, message: "cannot reach \(baseURL): \(error.localizedDescription)") }
+            else {
+                throw AdminError(code: .badResponse, message: "cannot reach \(baseURL): \(error.localizedDescription)")
+            }
             return .notRunning
         }
         let code = (response as? HTTPURLResponse)?.statusCode ?? 0

@@ -34,33 +34,54 @@ public final class AdminMetrics: Sendable {
         gauge("cdcd_source_connected", "1 while the replication stream is open, else 0").set(
             status.source.streaming == true ? 1.0 : 0.0)
         if let bytes = status.source.slotLagBytes {
-            gauge("cdcd_source_slot_lag_bytes", "WAL bytes between the server's current position and the slot's confirmed_flush_lsn")
-                .set(to: Double(bytes))
+            gauge(
+                "cdcd_source_slot_lag_bytes",
+                "WAL bytes between the server's current position and the slot's confirmed_flush_lsn"
+            )
+            .set(to: Double(bytes))
         }
         if let stream = status.stream {
             gauge("cdcd_stream_bytes", "Bytes the local stream holds on disk").set(to: Double(stream.bytes))
-            gauge("cdcd_stream_first_offset", "Offset of the oldest record kept in the stream").set(to: Double(stream.firstOffset))
-            gauge("cdcd_stream_last_offset", "Offset of the newest durable record in the stream").set(to: Double(stream.lastOffset))
+            gauge("cdcd_stream_first_offset", "Offset of the oldest record kept in the stream").set(
+                to: Double(stream.firstOffset))
+            gauge("cdcd_stream_last_offset", "Offset of the newest durable record in the stream").set(
+                to: Double(stream.lastOffset))
             let held = stream.lastOffset >= stream.firstOffset ? stream.lastOffset - stream.firstOffset + 1 : 0
             gauge("cdcd_stream_records", "Records the local stream holds").set(to: Double(held))
         }
         gauge("cdcd_ready", "1 when /readyz answers 200, else 0").set(status.ready ? 1.0 : 0.0)
         for pipeline in status.pipelines {
             let labels = [("pipeline", pipeline.name)]
-            grow("cdcd_pipeline_delivered_total", "Records delivered to the sink (or function)", labels, to: pipeline.delivered)
-            grow("cdcd_pipeline_filtered_total", "Records dropped by the pipeline's tables or filter", labels, to: pipeline.filtered)
-            grow("cdcd_pipeline_retried_total", "Batch attempts that failed and were retried or dead-lettered", labels, to: pipeline.retried)
-            grow("cdcd_pipeline_dead_lettered_total", "Records sent to the dead-letter queue", labels, to: pipeline.deadLettered)
-            grow("cdcd_pipeline_trimmed_total", "Unread records lost to stream retention", labels, to: pipeline.trimmedRecords)
-            gauge("cdcd_pipeline_iterator_age_milliseconds", "Age of the oldest record the pipeline has not handled (IteratorAge)", labels)
-                .set(to: Double(pipeline.iteratorAgeMillis ?? 0))
+            grow(
+                "cdcd_pipeline_delivered_total", "Records delivered to the sink (or function)", labels,
+                to: pipeline.delivered)
+            grow(
+                "cdcd_pipeline_filtered_total", "Records dropped by the pipeline's tables or filter", labels,
+                to: pipeline.filtered)
+            grow(
+                "cdcd_pipeline_retried_total", "Batch attempts that failed and were retried or dead-lettered", labels,
+                to: pipeline.retried)
+            grow(
+                "cdcd_pipeline_dead_lettered_total", "Records sent to the dead-letter queue", labels,
+                to: pipeline.deadLettered)
+            grow(
+                "cdcd_pipeline_trimmed_total", "Unread records lost to stream retention", labels,
+                to: pipeline.trimmedRecords)
+            gauge(
+                "cdcd_pipeline_iterator_age_milliseconds",
+                "Age of the oldest record the pipeline has not handled (IteratorAge)", labels
+            )
+            .set(to: Double(pipeline.iteratorAgeMillis ?? 0))
             gauge("cdcd_pipeline_lag_records", "Records in the stream after the pipeline's checkpoint", labels)
                 .set(to: Double(pipeline.lag ?? 0))
             gauge("cdcd_pipeline_checkpoint", "The last stream offset the pipeline fully handled", labels)
                 .set(to: Double(pipeline.checkpoint))
-            gauge("cdcd_pipeline_dlq_records", "Records in the dead-letter queue now", labels).set(to: Double(pipeline.dlqSize))
-            gauge("cdcd_pipeline_disabled", "1 when the pipeline was disabled (410 Gone, schema change), else 0", labels)
-                .set(pipeline.state == "disabled" ? 1.0 : 0.0)
+            gauge("cdcd_pipeline_dlq_records", "Records in the dead-letter queue now", labels).set(
+                to: Double(pipeline.dlqSize))
+            gauge(
+                "cdcd_pipeline_disabled", "1 when the pipeline was disabled (410 Gone, schema change), else 0", labels
+            )
+            .set(pipeline.state == "disabled" ? 1.0 : 0.0)
         }
     }
 
@@ -72,7 +93,8 @@ public final class AdminMetrics: Sendable {
     }
 
     private func gauge(_ name: String, _ help: String, _ labels: [(String, String)] = []) -> Prometheus.Gauge {
-        registry.makeGauge(descriptor: MetricNameDescriptor(metricName: name, unitName: "", helpText: help), labels: labels)
+        registry.makeGauge(
+            descriptor: MetricNameDescriptor(metricName: name, unitName: "", helpText: help), labels: labels)
     }
 
     /// Adds to a counter what a cumulative value (a pipeline status counter, which starts at 0 with

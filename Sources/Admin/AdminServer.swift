@@ -40,7 +40,9 @@ public struct AdminServer: Service, CustomStringConvertible {
     private let metrics: AdminMetrics
     private let logger: Logger
 
-    public init(configuration: Configuration, monitor: DaemonMonitor, metrics: AdminMetrics, logger: Logger) throws(AdminError) {
+    public init(configuration: Configuration, monitor: DaemonMonitor, metrics: AdminMetrics, logger: Logger)
+        throws(AdminError)
+    {
         guard configuration.isLoopback || configuration.token != nil else {
             throw AdminError(
                 code: .insecureListener,
@@ -84,7 +86,9 @@ public struct AdminServer: Service, CustomStringConvertible {
                 address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
-                logger.info("admin endpoint listening", metadata: ["cdc.listen": "\(channel.localAddress?.ipAddress ?? "?"):\(port)"])
+                logger.info(
+                    "admin endpoint listening",
+                    metadata: ["cdc.listen": "\(channel.localAddress?.ipAddress ?? "?"):\(port)"])
             },
             logger: Self.tagged(logger))
         do {
@@ -112,7 +116,8 @@ public struct AdminServer: Service, CustomStringConvertible {
     private static func json(_ data: Data, status: HTTPResponse.Status) -> Response {
         var buffer = ByteBuffer(bytes: data)
         buffer.writeString("\n")
-        return Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: buffer))
+        return Response(
+            status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: buffer))
     }
 
     /// `/readyz`'s body.

@@ -7,13 +7,17 @@ struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware {
 
     init(token: String) { self.token = Array(token.utf8) }
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
             Self.equal(Array(header.utf8.dropFirst(7)), token)
         else {
             return Response(
-                status: .unauthorized, headers: [.wwwAuthenticate: "Bearer", .contentType: "text/plain; charset=utf-8"],
-                body: ResponseBody(byteBuffer: ByteBuffer(string: "a valid admin token is required (Authorization: Bearer ...)\n")))
+                status: .unauthorized,
+                headers: [.wwwAuthenticate: "Bearer", .contentType: "text/plain; charset=utf-8"],
+                body: ResponseBody(
+                    byteBuffer: ByteBuffer(string: "a valid admin token is required (Authorization: Bearer ...)\n")))
         }
         return try await next(request, context)
     }

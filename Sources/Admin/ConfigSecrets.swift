@@ -18,10 +18,13 @@ public enum ConfigSecrets {
                     secrets.append(secret)
                     if secret.hasPrefix("whsec_") { secrets.append(String(secret.dropFirst(6))) }
                 }
-                for header in sink.headers where SecretRedactor.isSensitiveKey(header.name) || header.name.lowercased().hasSuffix("key") {
+                for header in sink.headers
+                where SecretRedactor.isSensitiveKey(header.name) || header.name.lowercased().hasSuffix("key") {
                     secrets.append(header.value)
                     // `Bearer abc`: the credential alone may be logged by someone else's code.
-                    if let space = header.value.lastIndex(of: " ") { secrets.append(String(header.value[space...].dropFirst())) }
+                    if let space = header.value.lastIndex(of: " ") {
+                        secrets.append(String(header.value[space...].dropFirst()))
+                    }
                 }
             default:
                 break

@@ -7,9 +7,12 @@ public enum StatusTable {
         var lines: [String] = []
         if status.running {
             lines.append(
-                "cdcd is running (admin \(admin)): " + (status.ready ? "ready" : "NOT READY — " + status.reasons.joined(separator: "; ")))
+                "cdcd is running (admin \(admin)): "
+                    + (status.ready ? "ready" : "NOT READY — " + status.reasons.joined(separator: "; ")))
         } else {
-            lines.append("cdcd is not running (no answer on \(admin)); from the state directory \(stateDirectory) and the source:")
+            lines.append(
+                "cdcd is not running (no answer on \(admin)); from the state directory \(stateDirectory) and the source:"
+            )
         }
         let source = status.source
         var sourceLine = "source:   \(source.server)  slot \(source.slot)"
@@ -17,7 +20,9 @@ public enum StatusTable {
         if let received = source.receivedLSN { sourceLine += "  received \(received)" }
         if let confirmed = source.confirmedLSN { sourceLine += "  confirmed \(confirmed)" }
         if let lag = source.slotLagBytes { sourceLine += "  slot lag \(bytes(lag))" }
-        if let active = source.slotActive, !status.running { sourceLine += active ? "  (slot in use)" : "  (slot idle)" }
+        if let active = source.slotActive, !status.running {
+            sourceLine += active ? "  (slot in use)" : "  (slot idle)"
+        }
         if let error = source.slotError { sourceLine += "  slot: \(error)" }
         lines.append(sourceLine)
         if let stream = status.stream {

@@ -41,10 +41,12 @@ struct StatusTableTests {
             Self.sample(streaming: true, states: ["running", "disabled"]), admin: "http://127.0.0.1:8473",
             stateDirectory: "/var/lib/cdcd")
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        #expect(lines[0] == "cdcd is running (admin http://127.0.0.1:8473): NOT READY — pipeline p1 is disabled: 410 Gone")
+        #expect(
+            lines[0] == "cdcd is running (admin http://127.0.0.1:8473): NOT READY — pipeline p1 is disabled: 410 Gone")
         #expect(
             lines[1]
-                == "source:   db:5432/app  slot cdcd  streaming  received 0/16B3748  confirmed 0/16B3700  slot lag 2.0 KiB")
+                == "source:   db:5432/app  slot cdcd  streaming  received 0/16B3748  confirmed 0/16B3700  slot lag 2.0 KiB"
+        )
         #expect(lines[2] == "stream:   offsets 1…100  100 records  12.1 KiB  1 segment")
         #expect(lines[4] == "PIPELINE  STATE     CHECKPOINT  LAG  ITERATOR AGE  DELIVERED  DLQ  LAST ERROR")
         #expect(lines[5] == "p0        running   90          10   1.5 s         80         0    -")

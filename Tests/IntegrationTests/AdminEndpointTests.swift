@@ -12,7 +12,9 @@ struct AdminEndpointTests {
 
     struct ParserMissing: Error, CustomStringConvertible {
         var detail: String
-        var description: String { "no python3 with prometheus_client (apt-get install python3-prometheus-client): \(detail)" }
+        var description: String {
+            "no python3 with prometheus_client (apt-get install python3-prometheus-client): \(detail)"
+        }
     }
 
     /// The Prometheus text format as `prometheus_client` parses it: `name{labels}` → value, for
@@ -111,7 +113,8 @@ struct AdminEndpointTests {
         let withLag = try await AdminHTTP.waitFor(base + "/metrics", token: Self.token, timeout: .seconds(30)) {
             $0.body.contains("cdcd_source_slot_lag_bytes ")
         }
-        #expect(try await Self.parseMetrics(withLag.body, directory: setup.directory)["cdcd_source_slot_lag_bytes"] != nil)
+        #expect(
+            try await Self.parseMetrics(withLag.body, directory: setup.directory)["cdcd_source_slot_lag_bytes"] != nil)
 
         try insert(101...250)
         _ = try await setup.waitForLines("all.jsonl", count: 250)
@@ -123,7 +126,9 @@ struct AdminEndpointTests {
         #expect(second["cdcd_pipeline_delivered_total" + all] == 250)
         #expect(second["cdcd_pipeline_filtered_total" + odd] == 125)
         #expect(second["cdcd_pipeline_dead_lettered_total" + broken] == 250)
-        #expect((second["cdcd_pipeline_failed_batches_total" + broken] ?? 0) > (first["cdcd_pipeline_failed_batches_total" + broken] ?? 0))
+        #expect(
+            (second["cdcd_pipeline_failed_batches_total" + broken] ?? 0)
+                > (first["cdcd_pipeline_failed_batches_total" + broken] ?? 0))
         #expect(
             (second["cdcd_pipeline_batch_duration_seconds_count" + all] ?? 0)
                 > (first["cdcd_pipeline_batch_duration_seconds_count" + all] ?? 0))
@@ -137,7 +142,10 @@ struct AdminEndpointTests {
         // A server of our own, stopped and started under the daemon.
         let name = "cdcd-adm-ready-\(getpid())"
         let url = try await TestPostgres.pgScript(["start", name]).trimmingCharacters(in: .whitespacesAndNewlines)
-        defer { _ = try? TestPostgres.runBlocking("/bin/bash", [TestPostgres.repositoryRoot + "/scripts/pg.sh", "destroy", name]) }
+        defer {
+            _ = try? TestPostgres.runBlocking(
+                "/bin/bash", [TestPostgres.repositoryRoot + "/scripts/pg.sh", "destroy", name])
+        }
         let setup = try RunCommandTests.Setup(
             pipelines: """
                   - name: all
@@ -206,7 +214,8 @@ struct AdminEndpointTests {
         #expect(took < .seconds(5 + 5), "stopped in \(took)")
         // Checkpoints were saved, and each covers no more than its sink holds.
         for (pipeline, file) in [("all", "all.jsonl"), ("slow", "slow.jsonl")] {
-            let text = try String(contentsOfFile: setup.directory + "/state/pipelines/\(pipeline)/checkpoint", encoding: .utf8)
+            let text = try String(
+                contentsOfFile: setup.directory + "/state/pipelines/\(pipeline)/checkpoint", encoding: .utf8)
             let checkpoint = try #require(UInt64(text.trimmingCharacters(in: .whitespacesAndNewlines)))
             #expect(checkpoint > 0, "\(pipeline): \(daemon.log.suffix(3000))")
             #expect(UInt64(setup.lines(file).count) >= checkpoint, "\(pipeline)")

@@ -38,7 +38,8 @@ struct DeployTests {
         #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
         #expect(verify.stderr.isEmpty, "\(verify.stderr)")
         let security = try await TestPostgres.run(
-            "/usr/bin/env", ["systemd-analyze", "security", "--offline=true", directory + "/cdcd.service"], allowFailure: true)
+            "/usr/bin/env", ["systemd-analyze", "security", "--offline=true", directory + "/cdcd.service"],
+            allowFailure: true)
         let level = security.stdout.firstRange(of: /Overall exposure level for cdcd.service: ([0-9.]+)/)
             .flatMap { Double(security.stdout[$0].split(separator: " ").last ?? "") }
         #expect((level ?? 10) <= 2.5, "\(security.stdout.suffix(500))")
@@ -51,16 +52,23 @@ struct DeployTests {
             "/usr/bin/env",
             [
                 "SOURCE_URL=\(TestPostgres.url)", "REPLICA_URL=\(TestPostgres.url)",
-                "ORDERS_WEBHOOK_SECRET=whsec_ZXhhbXBsZS1zZWNyZXQtZm9yLXRlc3Rz", "STATE_DIRECTORY=\(NSTemporaryDirectory())cdcd-example-state",
+                "ORDERS_WEBHOOK_SECRET=whsec_ZXhhbXBsZS1zZWNyZXQtZm9yLXRlc3Rz",
+                "STATE_DIRECTORY=\(NSTemporaryDirectory())cdcd-example-state",
                 TestPostgres.cdcdBinary, "check", "--config", path,
             ], allowFailure: true)
         // The config itself is valid (the source may lack the example's tables: later lines say so).
-        #expect(result.stdout.hasPrefix("ok: \(path): config is valid (1 pipelines)"), "\(result.stdout)\(result.stderr)")
+        #expect(
+            result.stdout.hasPrefix("ok: \(path): config is valid (1 pipelines)"), "\(result.stdout)\(result.stderr)")
     }
 
     @Test func lambdaExampleHandlerImports() async throws {
         let result = try await TestPostgres.run(
-            "/usr/bin/env", ["python3", "-c", "import sys; sys.path.insert(0, sys.argv[1]); import handler; print(handler.handler({'Records': []}, None))", Self.deploy + "/examples"])
+            "/usr/bin/env",
+            [
+                "python3", "-c",
+                "import sys; sys.path.insert(0, sys.argv[1]); import handler; print(handler.handler({'Records': []}, None))",
+                Self.deploy + "/examples",
+            ])
         #expect(result.stdout == "{'batchItemFailures': []}\n")
     }
 
@@ -68,11 +76,15 @@ struct DeployTests {
         let directory = try Self.scratch()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         // In a transaction that is rolled back: the role and publication are cluster-wide names.
-        try "BEGIN;\n\\i \(Self.deploy)/source-role.sql\nSELECT rolreplication, rolsuper FROM pg_roles WHERE rolname = 'cdcd';\nROLLBACK;\n"
+        try
+            "BEGIN;\n\\i \(Self.deploy)/source-role.sql\nSELECT rolreplication, rolsuper FROM pg_roles WHERE rolname = 'cdcd';\nROLLBACK;\n"
             .write(toFile: directory + "/wrapper.sql", atomically: true, encoding: .utf8)
         let result = try await TestPostgres.run(
             "/usr/bin/env",
-            ["psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-v", "password='role-test-pw'", "-d", TestPostgres.url, "-f", directory + "/wrapper.sql"],
+            [
+                "psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-v", "password='role-test-pw'", "-d",
+                TestPostgres.url, "-f", directory + "/wrapper.sql",
+            ],
             allowFailure: true)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("t|f"))

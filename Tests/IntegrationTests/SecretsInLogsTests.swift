@@ -11,11 +11,14 @@ struct SecretsInLogsTests {
     static let webhookSecret = "whsec_c2VjcmV0LXdlYmhvb2sta2V5LTQy"
     static let headerToken = "hdr-tok-Mm20vR"
     static let sinkPassword = "sink-pw-Ty77qA"
-    static let all = [sourcePassword, adminToken, webhookSecret, "c2VjcmV0LXdlYmhvb2sta2V5LTQy", headerToken, sinkPassword]
+    static let all = [
+        sourcePassword, adminToken, webhookSecret, "c2VjcmV0LXdlYmhvb2sta2V5LTQy", headerToken, sinkPassword,
+    ]
 
     static func expectClean(_ text: String, _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
         for secret in all {
-            #expect(!text.contains(secret), "\(what) shows a secret: \(text.suffix(4000))", sourceLocation: sourceLocation)
+            #expect(
+                !text.contains(secret), "\(what) shows a secret: \(text.suffix(4000))", sourceLocation: sourceLocation)
         }
     }
 
@@ -35,13 +38,16 @@ struct SecretsInLogsTests {
         try TestPostgres.connect().execute("INSERT INTO \(setup.table) SELECT g, 'x', 1 FROM generate_series(1, 20) g")
         _ = try await setup.waitForLines("all.jsonl", count: 20)
         for token in [Self.adminToken, "wrong-token", nil] {
-            for path in ["/healthz", "/readyz", "/status", "/metrics"] { _ = await AdminHTTP.get(base + path, token: token) }
+            for path in ["/healthz", "/readyz", "/status", "/metrics"] {
+                _ = await AdminHTTP.get(base + path, token: token)
+            }
         }
         let status = try await TestPostgres.run(
             TestPostgres.cdcdBinary, ["status", "--config", setup.config, "--admin", base], allowFailure: true)
         #expect(status.status == 0)
         Self.expectClean(status.stdout + status.stderr, "cdcd status")
-        let check = try await TestPostgres.run(TestPostgres.cdcdBinary, ["check", "--config", setup.config], allowFailure: true)
+        let check = try await TestPostgres.run(
+            TestPostgres.cdcdBinary, ["check", "--config", setup.config], allowFailure: true)
         Self.expectClean(check.stdout + check.stderr, "cdcd check")
         daemon.signal(SIGTERM)
         #expect(await daemon.wait(timeout: .seconds(20)) == 0)
@@ -72,27 +78,34 @@ struct SecretsInLogsTests {
             """
         let configs = [
             // Reachable source, sinks with secrets.
-            "state_dir: ./state-a\nsource:\n  postgres:\n    url: \"\(TestPostgres.url) password=\(Self.sourcePassword)\"\n    tables: [public.secrets_none]\n    snapshot: never\n" + sinks,
+            "state_dir: ./state-a\nsource:\n  postgres:\n    url: \"\(TestPostgres.url) password=\(Self.sourcePassword)\"\n    tables: [public.secrets_none]\n    snapshot: never\n"
+                + sinks,
             // Unreachable source with a password in a URI.
-            "state_dir: ./state-b\nsource:\n  postgres:\n    url: \"postgres://app:\(Self.sourcePassword)@127.0.0.1:1/app\"\n    tables: [public.t]\n" + sinks,
+            "state_dir: ./state-b\nsource:\n  postgres:\n    url: \"postgres://app:\(Self.sourcePassword)@127.0.0.1:1/app\"\n    tables: [public.t]\n"
+                + sinks,
         ]
         for (index, yaml) in configs.enumerated() {
             let path = directory + "/cdcd-\(index).yaml"
             try yaml.write(toFile: path, atomically: true, encoding: .utf8)
             let daemon = try BackgroundProcess(
-                TestPostgres.cdcdBinary, ["run", "--config", path, "--log-level", "trace"], logPath: directory + "/run-\(index).log")
+                TestPostgres.cdcdBinary, ["run", "--config", path, "--log-level", "trace"],
+                logPath: directory + "/run-\(index).log")
             if await daemon.wait(timeout: .seconds(8)) == nil {
                 daemon.signal(SIGTERM)
                 _ = await daemon.wait(timeout: .seconds(20))
             }
             Self.expectClean(daemon.log, "cdcd run with config \(index)")
-            for arguments in [["check", "--config", path], ["status", "--config", path], ["dlq", "list", "--config", path, "--pipeline", "hook"]] {
+            for arguments in [
+                ["check", "--config", path], ["status", "--config", path],
+                ["dlq", "list", "--config", path, "--pipeline", "hook"],
+            ] {
                 let result = try await TestPostgres.run(TestPostgres.cdcdBinary, arguments, allowFailure: true)
                 Self.expectClean(result.stdout + result.stderr, arguments.joined(separator: " "))
             }
         }
         let tail = try await TestPostgres.run(
-            TestPostgres.cdcdBinary, ["tail", "--source", "postgres://app:\(Self.sourcePassword)@127.0.0.1:1/app", "--log-level", "trace"],
+            TestPostgres.cdcdBinary,
+            ["tail", "--source", "postgres://app:\(Self.sourcePassword)@127.0.0.1:1/app", "--log-level", "trace"],
             allowFailure: true)
         #expect(tail.status != 0)
         Self.expectClean(tail.stdout + tail.stderr, "cdcd tail")

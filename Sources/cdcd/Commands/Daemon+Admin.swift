@@ -12,12 +12,14 @@ extension Daemon {
         _ configuration: CDCDConfiguration, source: PostgresSource, stream: StreamLog, pipelines: [Capture.Pipeline],
         logger: Logger
     ) throws -> [ServiceGroupConfiguration.ServiceConfiguration] {
-        let probe = SlotLagProbe(connection: source.configuration.connection, slot: source.configuration.slot, logger: logger)
+        let probe = SlotLagProbe(
+            connection: source.configuration.connection, slot: source.configuration.slot, logger: logger)
         let monitor = DaemonMonitor(source: source, stream: stream, pipelines: pipelines, slotLag: probe)
         let metrics = AdminMetrics()
         metrics.bootstrap(pipelines: monitor.pipelineNames)
         let server = try AdminServer(
-            configuration: .init(host: configuration.admin.host, port: configuration.admin.port, token: configuration.admin.token),
+            configuration: .init(
+                host: configuration.admin.host, port: configuration.admin.port, token: configuration.admin.token),
             monitor: monitor, metrics: metrics, logger: logger)
         return [.init(service: server), .init(service: probe)]
     }
