@@ -14,6 +14,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // C libraries, through system library targets with typed shims.
@@ -37,6 +40,7 @@ let package = Package(
             dependencies: [
                 "CDCCore", "LibPQ",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
         // The YAML config (`cdcd.yaml`): one place that decodes it, with errors naming file, line and key.
@@ -55,11 +59,24 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Operating the daemon: the admin HTTP endpoint (health, readiness, Prometheus metrics, status
+        // JSON), the slot lag probe, log formats and secret redaction.
+        .target(
+            name: "Admin",
+            dependencies: [
+                "CDCCore", "Capture", "LibPQ", "CDCConfig",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // The executable: CLI and wiring only.
         .executableTarget(
             name: "cdcd",
             dependencies: [
-                "CDCCore", "Capture", "Sinks", "CDCConfig",
+                "CDCCore", "Capture", "Sinks", "CDCConfig", "Admin",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -80,6 +97,7 @@ let package = Package(
         .testTarget(name: "FunctionTests", dependencies: ["CDCCore", "Capture"]),
         .testTarget(name: "ConfigTests", dependencies: ["CDCCore", "CDCConfig"]),
         .testTarget(name: "SinkTests", dependencies: ["CDCCore", "LibPQ", "Sinks"]),
+        .testTarget(name: "AdminTests", dependencies: ["CDCCore", "CDCConfig", "Admin", "CDCTestKit"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [

@@ -1,5 +1,6 @@
 import CDCCore
 import Logging
+import Metrics
 
 /// Moves captured batches into the durable stream: append, fsync (one fsync per batch handed out by
 /// capture — group commit), and only then acknowledge the source, so the slot's
@@ -14,6 +15,9 @@ public struct CaptureToStream: Sendable {
         self.stream = stream
         self.logger = logger
     }
+
+    /// The swift-metrics counter of changes captured into the stream (`cdcd_capture_changes_total`).
+    public static let capturedMetric = "cdcd_capture_changes_total"
 
     /// Where capture should resume skipping: the stream's last durable record. After a crash
     /// between the stream's fsync and the slot's confirmation, the source resends records the
@@ -36,7 +40,10 @@ public struct CaptureToStream: Sendable {
                 appended += more.records.count
                 if let lsn = more.acknowledgeLSN { acknowledge = lsn }
             }
-            if appended > 0 { try stream.sync() }
+            if appended > 0 {
+                try stream.sync()
+                Counter(label: Self.capturedMetric).increment(by: appended)
+            }
             if let acknowledge { source.acknowledge(acknowledge) }
         }
     }

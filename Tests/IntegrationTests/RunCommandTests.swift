@@ -13,32 +13,40 @@ struct RunCommandTests {
         let directory: String
         let table: String
         let slot: String
+        /// The source server (the shared test server unless a test brings its own).
+        let url: String
         var config: String { directory + "/cdcd.yaml" }
 
-        init(pipelines: String, extraTableSQL: String = "") throws {
+        init(
+            pipelines: String, extraTableSQL: String = "", url: String = TestPostgres.url,
+            sourceURL: String? = nil, admin: String = "listen: 127.0.0.1:0"
+        ) throws {
+            self.url = url
             directory = NSTemporaryDirectory() + TestPostgres.uniqueName("run")
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             table = "public." + TestPostgres.uniqueName("rt")
             slot = TestPostgres.uniqueName("run_slot")
-            let db = try TestPostgres.connect()
+            let db = try TestPostgres.connect(url)
             try db.execute("CREATE TABLE \(table) (id int PRIMARY KEY, v text, version int)")
             let yaml = """
                 state_dir: ./state
                 source:
                   postgres:
-                    url: "\(TestPostgres.url)"
+                    url: "\(sourceURL ?? url)"
                     slot: \(slot)
                     publication: \(slot)
                     tables: [\(table)]
                     snapshot: never
+                admin: { \(admin) }
                 pipelines:
                 \(pipelines.replacingOccurrences(of: "TABLE", with: table))
                 """
             try yaml.write(toFile: config, atomically: true, encoding: .utf8)
         }
 
-        func start() throws -> BackgroundProcess {
-            try BackgroundProcess(TestPostgres.cdcdBinary, ["run", "--config", config], logPath: directory + "/cdcd.log")
+        func start(_ arguments: [String] = []) throws -> BackgroundProcess {
+            try BackgroundProcess(
+                TestPostgres.cdcdBinary, ["run", "--config", config] + arguments, logPath: directory + "/cdcd.log")
         }
 
         func lines(_ file: String) -> [JSONValue] {
@@ -57,7 +65,7 @@ struct RunCommandTests {
         }
 
         func waitUntilSlotReady() async throws {
-            let db = try TestPostgres.connect()
+            let db = try TestPostgres.connect(url)
             defer { db.close() }
             for _ in 0..<600 {
                 if try db.execute(
@@ -72,7 +80,7 @@ struct RunCommandTests {
         }
 
         func cleanUp() {
-            let db = try? TestPostgres.connect()
+            let db = try? TestPostgres.connect(url)
             _ = try? db?.execute("SELECT pg_drop_replication_slot($1)", [slot])
             _ = try? db?.execute("DROP PUBLICATION IF EXISTS \(SQL.identifier(slot))")
             _ = try? db?.execute("DROP TABLE IF EXISTS \(table)")

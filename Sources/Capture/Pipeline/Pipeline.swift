@@ -203,14 +203,17 @@ public final class Pipeline: Sendable {
         let firstAttempt = Self.timestamp()
         while true {
             attempt += 1
+            let started = ContinuousClock.now
             do {
                 try await process(remaining.map(\.item), lane: lane)
+                recordAttempt(since: started, failed: false)
                 state.update {
                     $0.delivered += UInt64(remaining.count)
                     $0.state = .running
                 }
                 return
             } catch {
+                recordAttempt(since: started, failed: true)
                 state.update {
                     $0.lastError = error.message
                     $0.retried += 1

@@ -17,7 +17,7 @@ public final class PostgresSource: Sendable {
     public let configuration: Configuration
     let logger: Logger
     let channel: BatchChannel<CaptureBatch>
-    private let state = SourceState()
+    let state = SourceState()
 
     public init(configuration: Configuration, logger: Logger) {
         self.configuration = configuration
@@ -59,6 +59,14 @@ public final class PostgresSource: Sendable {
 
     var isStopping: Bool { state.isStopping }
 
+    /// True while the replication stream is open (set up and streaming); false before the first
+    /// connection, while reconnecting, and after capture ended. For `/readyz`.
+    public var isStreaming: Bool { state.isStreaming }
+
+    /// The last positions sent to the server in a standby status update: received (written) and
+    /// confirmed (flushed). Zero before the first update. For `/status`.
+    public var reportedPositions: (received: LSN, confirmed: LSN) { state.reportedPositions }
+
     /// The consumer's view: an `AsyncSequence` of batches, ending when capture stops or reaches
     /// `endLSN`, throwing what made it fail.
     public struct Batches: AsyncSequence, Sendable {
@@ -80,6 +88,8 @@ final class SourceState: @unchecked Sendable {
     private var acknowledgedValue = LSN.zero
     private var stopping = false
     private var started = false
+    private var streaming = false
+    private var reported = (received: LSN.zero, confirmed: LSN.zero)
 
     /// True the first time only.
     func markStarted() -> Bool {
@@ -93,4 +103,8 @@ final class SourceState: @unchecked Sendable {
     var acknowledged: LSN { lock.withLock { acknowledgedValue } }
     func requestStop() { lock.withLock { stopping = true } }
     var isStopping: Bool { lock.withLock { stopping } }
+    func setStreaming(_ value: Bool) { lock.withLock { streaming = value } }
+    var isStreaming: Bool { lock.withLock { streaming } }
+    func report(received: LSN, confirmed: LSN) { lock.withLock { reported = (received, confirmed) } }
+    var reportedPositions: (received: LSN, confirmed: LSN) { lock.withLock { reported } }
 }

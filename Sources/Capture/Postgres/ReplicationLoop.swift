@@ -66,6 +66,7 @@ final class ReplicationLoop {
                 logger.warning(
                     "replication connection lost, reconnecting",
                     metadata: ["cdc.error": "\(error)", "cdc.retry_in_s": "\(delay)"])
+                source.state.setStreaming(false)
                 closeConnections(sendFinalStatus: false)
                 resetAfterDisconnect()
                 if !sleep(delay) { break }
@@ -73,6 +74,7 @@ final class ReplicationLoop {
                 continue
             }
         }
+        source.state.setStreaming(false)
         closeConnections(sendFinalStatus: failure == nil)
         if configuration.dropPublicationOnExit && createdPublication { dropPublication() }
         source.channel.finish(throwing: failure)
@@ -111,6 +113,7 @@ final class ReplicationLoop {
         assembler = ChangeAssembler(database: database)
         if hasStreamed { logger.info("replication resumed") }
         hasStreamed = true
+        source.state.setStreaming(true)
         try stream(replication)
     }
 
@@ -285,6 +288,7 @@ final class ReplicationLoop {
                 replyRequested: false))
         reportedFlush = flushed
         lastStatus = .now
+        source.state.report(received: max(received, flushed), confirmed: flushed)
     }
 
     // MARK: teardown

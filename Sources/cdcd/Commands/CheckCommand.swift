@@ -1,3 +1,4 @@
+import Admin
 import ArgumentParser
 import CDCCore
 import CDCConfig
@@ -36,6 +37,7 @@ struct CheckCommand: AsyncParsableCommand {
             if let config {
                 findings = try await checkConfig(config)
             } else if let source {
+                SecretRedactor.shared.register(ConfigSecrets.passwords(in: source))
                 let patterns = try (tables ?? "").split(separator: ",").map {
                     try TablePattern(String($0).trimmingCharacters(in: .whitespaces))
                 }
@@ -50,13 +52,14 @@ struct CheckCommand: AsyncParsableCommand {
         } catch {
             findings.append(CheckFinding(.error, "\(error)"))
         }
-        for finding in findings { print(finding) }
+        for finding in findings { print(SecretRedactor.shared.redact("\(finding)")) }
         if findings.contains(where: { $0.severity == .error }) { throw ExitCode.failure }
     }
 
     /// The config (syntax, keys, values), then its source, then each pipeline's sink.
     private func checkConfig(_ path: String) async throws -> [CheckFinding] {
         let configuration = try ConfigLoader.load(path: path, environment: ProcessInfo.processInfo.environment)
+        SecretRedactor.shared.register(ConfigSecrets.of(configuration))
         var findings = [CheckFinding(.ok, "\(path): config is valid (\(configuration.pipelines.count) pipelines)")]
         guard case .postgres(let postgres) = configuration.source else {
             findings.append(CheckFinding(.warning, "source.dynamodb: not checked (not supported yet)"))

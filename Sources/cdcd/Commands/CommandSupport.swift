@@ -1,26 +1,36 @@
+import Admin
 import ArgumentParser
 import Foundation
 import Logging
 
 /// Helpers shared by the commands: logging setup and turning errors into one clear line.
 enum CommandSupport {
-    static func bootstrapLogging(level: Logger.Level) -> Logger {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
-        var logger = Logger(label: "cdcd")
-        logger.logLevel = level
-        return logger
+    /// Logs to standard error in `format`, with every secret registered in `SecretRedactor.shared`
+    /// masked (see `Admin.LogSetup`).
+    static func bootstrapLogging(level: Logger.Level, format: LogFormat = .text) -> Logger {
+        LogSetup.bootstrap(level: level, format: format)
     }
 
-    /// Prints `cdcd: error: <description>` (descriptions never hold secrets) and exits 1.
+    /// Prints `cdcd: error: <description>` (descriptions never hold secrets; registered secrets are
+    /// masked all the same) and exits 1.
     static func failure(_ error: any Error) -> ExitCode {
         if error is ValidationError || error is ExitCode { return ExitCode.validationFailure }
-        FileHandle.standardError.write(Data("cdcd: error: \(error)\n".utf8))
+        FileHandle.standardError.write(Data("cdcd: error: \(SecretRedactor.shared.redact("\(error)"))\n".utf8))
         return ExitCode.failure
     }
+}
+
+extension LogFormat: ExpressibleByArgument {}
+
+/// `--log-level` and `--log-format`, for the commands that log.
+struct LoggingOptions: ParsableArguments {
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: Logger.Level = .info
+
+    @Option(name: .long, help: "Log format: text (for people) or json (one object per line).")
+    var logFormat: LogFormat = .text
+
+    func bootstrap() -> Logger { CommandSupport.bootstrapLogging(level: logLevel, format: logFormat) }
 }
 
 /// Writes whole buffers to stdout (fd 1), retrying partial writes. Returns false once the reader is

@@ -1,3 +1,4 @@
+import Admin
 import ArgumentParser
 import CDCCore
 import CDCConfig
@@ -18,25 +19,27 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The config file (cdcd.yaml).")
     var config: String = "cdcd.yaml"
 
-    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error.")
-    var logLevel: Logger.Level = .info
+    @OptionGroup var logging: LoggingOptions
 
     @Option(name: .long, help: "Seconds the pipelines get to finish in-flight batches on shutdown.")
     var drainSeconds: Int = 10
 
     func run() async throws {
-        let logger = CommandSupport.bootstrapLogging(level: logLevel)
+        let logger = logging.bootstrap()
         let daemon: Daemon
         do {
             let configuration = try ConfigLoader.load(path: config, environment: ProcessInfo.processInfo.environment)
+            SecretRedactor.shared.register(ConfigSecrets.of(configuration))
             daemon = try Daemon(configuration: configuration, logger: logger)
         } catch {
             throw CommandSupport.failure(error)
         }
-        let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(
-                services: daemon.services, gracefulShutdownSignals: [.sigterm, .sigint],
-                cancellationSignals: [], logger: logger))
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: daemon.services, gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [],
+            logger: logger)
+        // The drain bound: what is still running after it is cancelled (systemd's TimeoutStopSec is above it).
+        groupConfiguration.maximumGracefulShutdownDuration = .seconds(drainSeconds)
+        let group = ServiceGroup(configuration: groupConfiguration)
         do {
             try await group.run()
         } catch {
@@ -75,6 +78,7 @@ struct Daemon {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: CaptureService(capture: CaptureToStream(source: source, stream: stream, logger: logger)))
         ]
+        var runners: [Capture.Pipeline] = []
         for pipeline in configuration.pipelines {
             let sink = try Self.makeSink(pipeline, configuration: configuration, logger: logger)
             let runner = try Pipeline(
@@ -84,8 +88,14 @@ struct Daemon {
                 },
                 stateDirectory: configuration.stateDirectory, logger: logger)
             services.append(.init(service: PipelineService(pipeline: runner, sink: sink, logger: logger)))
+            runners.append(runner)
         }
         services.append(.init(service: RetentionService(stream: stream, logger: logger)))
+        // First in the group, so it stops last: health and status answer while pipelines drain.
+        services.insert(
+            contentsOf: try Self.adminServices(
+                configuration, source: source, stream: stream, pipelines: runners, logger: logger),
+            at: 0)
         self.services = services
     }
 

@@ -1,3 +1,4 @@
+import Admin
 import ArgumentParser
 import CDCCore
 import Capture
@@ -38,8 +39,12 @@ struct TailCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Log level on stderr: trace, debug, info, notice, warning, error.")
     var logLevel: Logger.Level = .notice
 
+    @Option(name: .long, help: "Log format on stderr: text or json (one object per line).")
+    var logFormat: LogFormat = .text
+
     func run() async throws {
-        let logger = CommandSupport.bootstrapLogging(level: logLevel)
+        SecretRedactor.shared.register(ConfigSecrets.passwords(in: source))
+        let logger = CommandSupport.bootstrapLogging(level: logLevel, format: logFormat)
         let configuration: PostgresSource.Configuration
         do {
             configuration = try makeConfiguration()
