@@ -45,7 +45,7 @@ if [ ! -x "$CDCD" ]; then
   (cd "$ROOT" && swift build -c release --scratch-path .build-bench --product cdcd >&2)
 fi
 command -v pgbench >/dev/null || die "pgbench not found (apt-get install postgresql)"
-python3 -c 'import psycopg2' 2>/dev/null || { apt-get update -qq && apt-get install -y -qq python3-psycopg2 >/dev/null; }
+python3 -c 'import psycopg2' 2>/dev/null || python3 -m pip install -q psycopg2-binary >&2
 
 CDCD_PID=""
 cleanup() {

@@ -218,4 +218,20 @@ struct PostgresSinkTests {
         #expect(try target().execute("SELECT count(*), sum(v) FROM \(s).t").rows.first == ["200", "300"], "\(setup.log())")
         #expect(setup.log().contains("retrying"))
     }
+
+    @Test func anInsertOfARowTheTargetAlreadyHasBecomesAnUpsert() async throws {
+        let setup = try ReplicaSetup(
+            sourceSQL: "CREATE TABLE {S}.t (id int PRIMARY KEY, v text);",
+            targetSQL: "CREATE SCHEMA {S}; CREATE TABLE {S}.t (id int PRIMARY KEY, v text); INSERT INTO {S}.t VALUES (5, 'stale');",
+            sink: "create_tables: false")
+        defer { setup.cleanUp() }
+        let daemon = try setup.start()
+        defer { daemon.kill() }
+        try await setup.waitUntilSlotReady()
+        let db = try setup.source()
+        try db.execute("INSERT INTO \(setup.schema).t SELECT g, 'fresh' FROM generate_series(1, 10) g")
+        let rows = try await setup.waitUntilEqual("\(setup.schema).t", orderBy: "id")
+        #expect(rows.count == 10)
+        #expect(!setup.log().contains("dead-letter"))
+    }
 }

@@ -36,6 +36,7 @@ struct ReplicaSetup {
         }
         var lines = [
             "state_dir: ./state",
+            "admin: { listen: \"127.0.0.1:0\" }",
             "source:",
             "  postgres:",
             "    url: \"\(TestPostgres.url)\"",

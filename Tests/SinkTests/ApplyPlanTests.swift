@@ -100,4 +100,16 @@ struct ApplyPlanTests {
         // Without the old row there is nothing to match on: refused, not guessed.
         #expect(throws: SinkError.self) { try plan([Self.record(.remove, Self.other, index: 3, key: "1")]) }
     }
+
+    @Test func insertRunsBecomeOneCopyWithEscapedText() throws {
+        let tricky = Self.record(
+            .insert, index: 2, key: "2", values: [Self.value("2"), Self.value("a\tb\nc\\d\re"), .null])
+        let records = [Self.record(.insert, index: 1, key: "1"), tricky, Self.record(.remove, index: 3, key: "1")]
+        let operations = try ApplyPlan(records: records, copyInserts: true) { (_) throws(SinkError) in orders }.operations
+        #expect(operations.map(\.kind) == [.copy, .delete])
+        #expect(operations[0].records == 0..<2)
+        #expect(orders.statement(operations[0].key) == #"COPY "Sales Dept"."orders" ("id", "status", "Body") FROM STDIN"#)
+        let data = String(decoding: ApplyPlan.copyData(operations[0], records: records), as: UTF8.self)
+        #expect(data == "1\tnew\tbody\n2\ta\\tb\\nc\\\\d\\re\t\\N\n")
+    }
 }

@@ -7,7 +7,7 @@ public struct SinkItem: Sendable {
     public var sequenceNumber: String
     /// The captured record; nil when a function produced an object that is not a record.
     public var record: ChangeRecord?
-    /// The JSON object delivered (one line, no newline).
+    /// The JSON object delivered (one line, no newline); empty when the sink said it needs none.
     public var json: [UInt8]
 
     public init(sequenceNumber: String, record: ChangeRecord?, json: [UInt8]) {
@@ -58,6 +58,9 @@ public protocol Sink: Sendable {
     func writeReplayed(_ items: [SinkItem]) async throws(SinkError)
     /// Connects and checks the destination without writing (for `cdcd check`); optional.
     func prepare() async throws(SinkError)
+    /// False when the sink uses only `SinkItem.record` (the Postgres replica): the pipeline then
+    /// skips rendering JSON it would not use (`json` is empty). Default true.
+    var needsJSON: Bool { get }
     /// Flushes and releases resources; the sink is not used afterwards.
     func close() async
 }
@@ -65,4 +68,5 @@ public protocol Sink: Sendable {
 extension Sink {
     public func writeReplayed(_ items: [SinkItem]) async throws(SinkError) { try await write(items) }
     public func prepare() async throws(SinkError) {}
+    public var needsJSON: Bool { true }
 }

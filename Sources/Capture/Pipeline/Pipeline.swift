@@ -134,6 +134,9 @@ public final class Pipeline: Sendable {
         var items: [(offset: UInt64, item: SinkItem, appendedAt: Int64)] = []
         items.reserveCapacity(entries.count)
         var filtered = 0
+        // A sink that applies records (the Postgres replica) needs no JSON unless a filter or a
+        // function does; it is then rendered only for what gets dead-lettered.
+        let render = configuration.filter != nil || !functions.isEmpty || (sink?.needsJSON ?? true)
         for entry in entries {
             guard configuration.tables.matchesTable(entry.record.relation.qualifiedName) else {
                 filtered += 1
@@ -142,7 +145,7 @@ public final class Pipeline: Sendable {
             var record = entry.record
             if !configuration.transforms.isEmpty { configuration.transforms.apply(to: &record) }
             var writer = JSONWriter()
-            configuration.renderer.render(record, into: &writer)
+            if render { configuration.renderer.render(record, into: &writer) }
             if let filter = configuration.filter, !filter.matches(try JSONValue.parse(writer.bytes)) {
                 filtered += 1
                 continue
@@ -319,13 +322,24 @@ public final class Pipeline: Sendable {
             items.map {
                 DeadLetterQueue.Entry(
                     streamOffset: $0.offset, sequenceNumber: $0.item.sequenceNumber,
-                    item: (try? JSONValue.parse($0.item.json)) ?? .string(String(decoding: $0.item.json, as: UTF8.self)),
+                    item: json(of: $0.item),
                     error: error, attempts: attempts, firstAttempt: firstAttempt, lastAttempt: now)
             })
         state.update { $0.deadLettered += UInt64(items.count) }
         logger.error(
             "records sent to the dead-letter queue",
             metadata: ["cdc.error": "\(error)", "cdc.count": "\(items.count)", "cdc.attempts": "\(attempts)"])
+    }
+
+    /// An item's JSON as delivered, rendered now if the batch went without it.
+    private func json(of item: SinkItem) -> JSONValue {
+        var bytes = item.json
+        if bytes.isEmpty, let record = item.record {
+            var writer = JSONWriter()
+            configuration.renderer.render(record, into: &writer)
+            bytes = writer.bytes
+        }
+        return (try? JSONValue.parse(bytes)) ?? .string(String(decoding: bytes, as: UTF8.self))
     }
 
     /// Delivers every dead-lettered item again (`cdcd dlq replay`); on success the queue is emptied.

@@ -17,6 +17,9 @@ struct ApplyPlan {
         case updateMatchingAll
         case deleteMatchingAll
         case truncate
+        /// `COPY … FROM STDIN` of a run of INSERTs (the fast path; a key that already exists in the
+        /// target fails it with 23505 and the batch is applied again with upserts).
+        case copy
     }
 
     /// One statement and the records it covers.
@@ -40,15 +43,23 @@ struct ApplyPlan {
     private(set) var operations: [Operation] = []
 
     /// Plans `records` (applied in order). `table` gives the `TableApply` of a record's relation.
-    /// `multiRow: false` makes one statement per record, to find which record a failure is about.
-    init(records: [ChangeRecord], multiRow: Bool = true, table: (ChangeRecord) throws(SinkError) -> TableApply)
-        throws(SinkError)
-    {
+    /// `multiRow: false` makes one statement per record, to find which record a failure is about;
+    /// `copyInserts: true` turns runs of INSERTs into COPY.
+    init(
+        records: [ChangeRecord], multiRow: Bool = true, copyInserts: Bool = false,
+        table: (ChangeRecord) throws(SinkError) -> TableApply
+    ) throws(SinkError) {
         /// Keys already in the open multi-row upsert (ON CONFLICT cannot touch one row twice).
         var openKeys = Set<[PgValue]>()
         for (index, record) in records.enumerated() {
             let apply = try table(record)
-            let (kind, columns) = try Self.classify(record, apply, index: index)
+            var (kind, columns) = try Self.classify(record, apply, index: index)
+            if copyInserts && multiRow && record.eventName == .insert { kind = .copy }
+            if kind == .copy, var last = operations.last, last.table === apply, last.kind == .copy, last.columns == columns {
+                last.records = last.records.lowerBound..<(index + 1)
+                operations[operations.count - 1] = last
+                continue
+            }
             if multiRow, var last = operations.last, last.table === apply, last.kind == kind,
                 kind == .upsert || kind == .insert, last.columns == columns,
                 last.records.count < apply.maxRowsPerStatement,
@@ -100,7 +111,7 @@ struct ApplyPlan {
     /// needs at most nine prepared statement shapes per column set.
     static func splitInPowersOfTwo(_ operation: Operation) -> [Operation] {
         var remaining = operation.records
-        guard remaining.count > 1 else { return [operation] }
+        guard remaining.count > 1, operation.kind != .copy else { return [operation] }
         var parts: [Operation] = []
         while !remaining.isEmpty {
             var size = 1
@@ -140,10 +151,40 @@ struct ApplyPlan {
                 for value in record.oldValues ?? [] { append(value) }
             case .deleteMatchingAll:
                 for value in record.oldValues ?? [] { append(value) }
-            case .truncate:
+            case .truncate, .copy:
                 break
             }
         }
         return parameters
+    }
+
+    /// The COPY text-format data of a `.copy` operation: one line per record, columns separated by
+    /// tabs, NULL as `\N`, backslash, tab, newline and carriage return escaped.
+    static func copyData(_ operation: Operation, records: [ChangeRecord]) -> [UInt8] {
+        var data: [UInt8] = []
+        data.reserveCapacity(operation.records.count * 64)
+        for index in operation.records {
+            let values = records[index].newValues ?? []
+            for (n, column) in operation.columns.enumerated() {
+                if n > 0 { data.append(0x09) }
+                switch values[column] {
+                case .text(let bytes):
+                    for byte in bytes {
+                        switch byte {
+                        case 0x5C: data.append(0x5C); data.append(0x5C)
+                        case 0x09: data.append(0x5C); data.append(UInt8(ascii: "t"))
+                        case 0x0A: data.append(0x5C); data.append(UInt8(ascii: "n"))
+                        case 0x0D: data.append(0x5C); data.append(UInt8(ascii: "r"))
+                        default: data.append(byte)
+                        }
+                    }
+                case .null, .unchangedToast:
+                    data.append(0x5C)
+                    data.append(UInt8(ascii: "N"))
+                }
+            }
+            data.append(0x0A)
+        }
+        return data
     }
 }

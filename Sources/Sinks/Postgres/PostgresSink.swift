@@ -51,6 +51,9 @@ public final class PostgresSink: Sink, @unchecked Sendable {
         applier = ReplicaApplier(configuration, logger: logger)
     }
 
+    /// The replica applies records; JSON is rendered only for dead letters.
+    public var needsJSON: Bool { false }
+
     public func write(_ items: [SinkItem]) async throws(SinkError) {
         try await perform { (applier) throws(SinkError) in try applier.apply(items, replay: false) }
     }

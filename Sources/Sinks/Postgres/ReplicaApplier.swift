@@ -89,9 +89,20 @@ final class ReplicaApplier: @unchecked Sendable {
         }
         guard let last = records.last?.sequenceNumber else { return }
         let started = ContinuousClock.now
-        let plan = try ApplyPlan(records: records) { (record) throws(SinkError) in try self.table(for: record, connection) }
+        var plan = try ApplyPlan(records: records, copyInserts: true) { (record) throws(SinkError) in
+            try self.table(for: record, connection)
+        }
         let planned = ContinuousClock.now
-        switch run(plan, records, connection, checkpoint: last) {
+        var outcome = run(plan, records, connection, checkpoint: last)
+        if case .statement(let index, let error)? = outcome, index < plan.operations.count,
+            plan.operations[index].kind == .copy, error.sqlState == "23505"
+        {
+            // A row that already exists: apply the batch again with upserts.
+            logger.debug("a copied row exists in the target; applying the batch with upserts")
+            plan = try ApplyPlan(records: records) { (record) throws(SinkError) in try self.table(for: record, connection) }
+            outcome = run(plan, records, connection, checkpoint: last)
+        }
+        switch outcome {
         case nil:
             if last > checkpoint { checkpoint = last }
             logger.debug(
@@ -123,65 +134,97 @@ final class ReplicaApplier: @unchecked Sendable {
         }
     }
 
-    /// Runs a plan in one pipelined transaction. With a `checkpoint` it commits (the checkpoint row
-    /// included); without, it runs inside BEGIN … ROLLBACK (to find which record fails).
+    /// Runs a plan in one transaction: runs of INSERTs by COPY, everything else pipelined (one
+    /// round trip per run of statements). With a `checkpoint` it commits, the checkpoint row
+    /// included; without, it rolls back (used to find which record fails).
     private func run(
         _ plan: ApplyPlan, _ records: [ChangeRecord], _ connection: PostgresConnection, checkpoint: String?
     ) -> Failure? {
         do throws(PostgresError) {
+            let operations = plan.operations
             var names: [String] = []
-            names.reserveCapacity(plan.operations.count)
-            for operation in plan.operations {
+            names.reserveCapacity(operations.count)
+            for operation in operations {
                 let key = operation.key
                 names.append(
-                    try statementName(
-                        operation.table.statement(key), types: operation.table.parameterTypes(key), connection))
+                    operation.kind == .copy
+                        ? "" : try statementName(operation.table.statement(key), types: operation.table.parameterTypes(key), connection))
             }
-            let checkpointName = try statementName(checkpointSQL, types: [25, 25], connection)
-            try connection.enterPipelineMode()
-            // Results are read while sending, at most `window` statements behind, so neither side's
-            // buffers fill up.
-            let window = 128
-            var sent = 0
-            var read = 0
+            try connection.execute("BEGIN")
             var failure: Failure?
-            func readResult() throws(PostgresError) {
-                let result = try connection.nextPipelineResult()
-                if case .failed(let error) = result, failure == nil {
-                    failure = .statement(read - (checkpoint == nil ? 1 : 0), error)
+            var index = 0
+            var committed = false
+            while failure == nil && (index < operations.count || (checkpoint != nil && !committed)) {
+                if index < operations.count && operations[index].kind == .copy {
+                    let operation = operations[index]
+                    do throws(PostgresError) {
+                        try connection.copyIn(
+                            operation.table.statement(operation.key), ApplyPlan.copyData(operation, records: records))
+                    } catch {
+                        guard error.code == .queryFailed else { throw error }
+                        failure = .statement(index, error)
+                    }
+                    index += 1
+                    continue
                 }
-                read += 1
+                var end = index
+                while end < operations.count && operations[end].kind != .copy { end += 1 }
+                let last = end == operations.count
+                let segment = try pipelined(
+                    operations, index..<end, names, records, connection, checkpoint: last ? checkpoint : nil)
+                failure = segment
+                committed = last && checkpoint != nil
+                index = end
             }
-            if checkpoint == nil {
-                try connection.send("BEGIN")
-                sent += 1
-            }
-            for (index, operation) in plan.operations.enumerated() {
-                try connection.sendPrepared(names[index], ApplyPlan.parameters(operation, records: records))
-                sent += 1
-                if sent - read >= 2 * window {
-                    try connection.flushRequest()
-                    while sent - read > window { try readResult() }
-                    if failure != nil { break }
-                }
-            }
-            if let checkpoint, failure == nil {
-                try connection.sendPrepared(checkpointName, StatementParameters([configuration.pipeline, checkpoint]))
-                sent += 1
-            }
-            // Without BEGIN the statements up to the sync are one implicit transaction: it commits
-            // at the sync, or rolls back entirely when one of them failed.
-            try connection.sync()
-            while read < sent { try readResult() }
-            guard case .sync = try connection.nextPipelineResult() else {
-                throw PostgresError(code: .protocolViolation, message: "pipeline out of step", server: connection.server)
-            }
-            try connection.exitPipelineMode()
-            if checkpoint == nil { try connection.execute("ROLLBACK") }
+            if failure != nil || checkpoint == nil { try connection.execute("ROLLBACK") }
             return failure
         } catch {
             return .connection(error)
         }
+    }
+
+    /// Sends `operations[range]` (and, with a checkpoint, the checkpoint row and COMMIT) in
+    /// pipeline mode; reads the results while sending, at most `window` statements behind, so
+    /// neither side's buffers fill up. Returns the first failure.
+    private func pipelined(
+        _ operations: [ApplyPlan.Operation], _ range: Range<Int>, _ names: [String], _ records: [ChangeRecord],
+        _ connection: PostgresConnection, checkpoint: String?
+    ) throws(PostgresError) -> Failure? {
+        let checkpointName = checkpoint == nil ? "" : try statementName(checkpointSQL, types: [25, 25], connection)
+        try connection.enterPipelineMode()
+        let window = 128
+        var sent = 0
+        var read = 0
+        var failure: Failure?
+        func readResult() throws(PostgresError) {
+            let result = try connection.nextPipelineResult()
+            if case .failed(let error) = result, failure == nil {
+                // Results past the range (checkpoint, COMMIT) map to no operation.
+                failure = .statement(read < range.count ? range.lowerBound + read : operations.count, error)
+            }
+            read += 1
+        }
+        for index in range {
+            try connection.sendPrepared(names[index], ApplyPlan.parameters(operations[index], records: records))
+            sent += 1
+            if sent - read >= 2 * window {
+                try connection.flushRequest()
+                while sent - read > window { try readResult() }
+                if failure != nil { break }
+            }
+        }
+        if let checkpoint, failure == nil {
+            try connection.sendPrepared(checkpointName, StatementParameters([configuration.pipeline, checkpoint]))
+            try connection.send("COMMIT")
+            sent += 2
+        }
+        try connection.sync()
+        while read < sent { try readResult() }
+        guard case .sync = try connection.nextPipelineResult() else {
+            throw PostgresError(code: .protocolViolation, message: "pipeline out of step", server: connection.server)
+        }
+        try connection.exitPipelineMode()
+        return failure
     }
 
     /// The prepared statement for a SQL text, preparing it on first use on this connection.

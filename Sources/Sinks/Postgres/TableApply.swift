@@ -65,7 +65,7 @@ final class TableApply {
         case .delete: return relation.keyIndexes.map { columnTypes[$0] }
         case .updateMatchingAll: return values + relation.columns.map { _ in 25 }  // text
         case .deleteMatchingAll: return relation.columns.map { _ in 25 }
-        case .truncate: return []
+        case .truncate, .copy: return []
         }
     }
 
@@ -105,6 +105,8 @@ final class TableApply {
             return "DELETE FROM \(target) WHERE ctid = (\(matchAllColumns(next)))"
         case .truncate:
             return "TRUNCATE \(target)"
+        case .copy:
+            return "COPY \(target) (" + key.columns.map(name).joined(separator: ", ") + ") FROM STDIN"
         }
     }
 
