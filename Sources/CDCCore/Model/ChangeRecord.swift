@@ -67,7 +67,19 @@ public struct ChangeRecord: Sendable {
     /// Decimal, 30 digits: the commit LSN (20 digits) then the index (10 digits). Unique, strictly
     /// increasing in commit order, identical after a restart or replay; string order is numeric order.
     public var sequenceNumber: String {
-        Self.padded(String(commitLSN.rawValue), 20) + Self.padded(String(index), 10)
+        String(unsafeUninitializedCapacity: 30) { buffer in
+            var value = commitLSN.rawValue
+            for i in stride(from: 19, through: 0, by: -1) {
+                buffer[i] = UInt8(ascii: "0") + UInt8(value % 10)
+                value /= 10
+            }
+            var index = index
+            for i in stride(from: 29, through: 20, by: -1) {
+                buffer[i] = UInt8(ascii: "0") + UInt8(index % 10)
+                index /= 10
+            }
+            return 30
+        }
     }
 
     /// `<commit LSN as 16 hex digits>-<index, at least 6 digits>`: stable across restarts and

@@ -3,15 +3,28 @@
 /// One item of a batch handed to a sink: the record as captured (for sinks that apply values, like
 /// the Postgres replica) and its JSON as the pipeline delivers it (after view, format and function).
 public struct SinkItem: Sendable {
-    /// The record's `sequenceNumber`: what partial failures name.
-    public var sequenceNumber: String
+    /// Set when the item is not a captured record (a function's output) or came from elsewhere.
+    private var explicitSequenceNumber: String?
+    /// The record's `sequenceNumber`: what partial failures name. Computed from the record unless
+    /// given (the hot path builds no string per record).
+    public var sequenceNumber: String {
+        get { explicitSequenceNumber ?? record?.sequenceNumber ?? "" }
+        set { explicitSequenceNumber = newValue }
+    }
     /// The captured record; nil when a function produced an object that is not a record.
     public var record: ChangeRecord?
     /// The JSON object delivered (one line, no newline); empty when the sink said it needs none.
     public var json: [UInt8]
 
     public init(sequenceNumber: String, record: ChangeRecord?, json: [UInt8]) {
-        self.sequenceNumber = sequenceNumber
+        self.explicitSequenceNumber = sequenceNumber
+        self.record = record
+        self.json = json
+    }
+
+    /// An item for a captured record; its sequence number is the record's.
+    public init(record: ChangeRecord, json: [UInt8]) {
+        self.explicitSequenceNumber = nil
         self.record = record
         self.json = json
     }

@@ -80,58 +80,82 @@ public final class Pipeline: Sendable {
 
     /// Runs until the task is cancelled (then finishes the batch in flight and returns) or the
     /// pipeline is disabled (410 Gone, an unappliable schema change), which throws.
+    ///
+    /// While a batch is in the sink, the next one is read and prepared (filtered, rendered), so the
+    /// sink's round trips and the pipeline's CPU work overlap; batches still reach the sink one at a
+    /// time, in order, and the checkpoint moves only past a batch the sink has taken.
     public func run() async throws {
         var checkpoint = try initialCheckpoint()
         state.update { $0.checkpoint = checkpoint; $0.state = .running }
-        while !Task.isCancelled {
-            var entries: [StreamLog.Entry]
-            do {
-                entries = try stream.read(from: checkpoint + 1, maxRecords: readSize)
-            } catch {
-                guard error.code == .recordsTrimmed else { throw error }
-                // Retention deleted records this pipeline had not read: say so loudly, go on after them.
-                let lost = error.lostRecords ?? 0
-                logger.error(
-                    "records were trimmed from the stream before this pipeline read them (retention); continuing after the gap",
-                    metadata: ["cdc.lost_records": "\(lost)", "cdc.checkpoint": "\(checkpoint)"])
-                checkpoint = (error.firstAvailable ?? checkpoint + 1) - 1
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            /// The last offset handed to a delivery (ahead of `checkpoint` while one is in flight).
+            var cursor = checkpoint
+            var inFlight: StreamLog.Entry?
+            /// Waits for the delivery in flight, then checkpoints past it.
+            func settle(_ group: inout ThrowingTaskGroup<Void, any Error>) async throws {
+                guard let last = inFlight else { return }
+                try await group.next()
+                inFlight = nil
+                checkpoint = last.offset
                 try checkpoints.save(checkpoint)
                 state.update {
-                    $0.trimmedRecords += lost
                     $0.checkpoint = checkpoint
+                    $0.iteratorAgeMillis = max(0, (StreamLog.wallClockMicroseconds() - last.appendedAt) / 1000)
                 }
-                continue
             }
-            if entries.isEmpty {
-                _ = await stream.waitForRecords(from: checkpoint + 1, timeout: .seconds(1))
-                continue
-            }
-            if configuration.batchWindow > .zero && entries.count < readSize {
-                let deadline = ContinuousClock.now + configuration.batchWindow
-                while entries.count < readSize && ContinuousClock.now < deadline && !Task.isCancelled {
-                    _ = await stream.waitForRecords(from: entries.last!.offset + 1, timeout: deadline - .now)
-                    do {
-                        entries = try stream.read(from: checkpoint + 1, maxRecords: readSize)
-                    } catch {
-                        guard error.code == .recordsTrimmed else { throw error }
-                        break  // trimmed since read: deliver what was read; the next read reports the gap
+            while !Task.isCancelled {
+                var entries: [StreamLog.Entry]
+                do throws(StreamError) {
+                    entries = try stream.read(from: cursor + 1, maxRecords: readSize)
+                } catch {
+                    guard error.code == .recordsTrimmed else { throw error }
+                    try await settle(&group)
+                    // Retention deleted records this pipeline had not read: say so loudly, go on after them.
+                    let lost = error.lostRecords ?? 0
+                    logger.error(
+                        "records were trimmed from the stream before this pipeline read them (retention); continuing after the gap",
+                        metadata: ["cdc.lost_records": "\(lost)", "cdc.checkpoint": "\(checkpoint)"])
+                    checkpoint = (error.firstAvailable ?? checkpoint + 1) - 1
+                    cursor = checkpoint
+                    try checkpoints.save(checkpoint)
+                    state.update {
+                        $0.trimmedRecords += lost
+                        $0.checkpoint = checkpoint
+                    }
+                    continue
+                }
+                if entries.isEmpty {
+                    try await settle(&group)
+                    _ = await stream.waitForRecords(from: cursor + 1, timeout: .seconds(1))
+                    continue
+                }
+                if configuration.batchWindow > .zero && entries.count < readSize {
+                    let deadline = ContinuousClock.now + configuration.batchWindow
+                    while entries.count < readSize && ContinuousClock.now < deadline && !Task.isCancelled {
+                        _ = await stream.waitForRecords(from: entries.last!.offset + 1, timeout: deadline - .now)
+                        do throws(StreamError) {
+                            entries = try stream.read(from: cursor + 1, maxRecords: readSize)
+                        } catch {
+                            guard error.code == .recordsTrimmed else { throw error }
+                            break  // trimmed since read: deliver what was read; the next read reports the gap
+                        }
                     }
                 }
+                let items = try prepare(entries)
+                try await settle(&group)
+                group.addTask { try await self.deliver(items) }
+                inFlight = entries.last
+                cursor = entries.last!.offset
             }
-            try await handle(entries)
-            checkpoint = entries.last!.offset
-            try checkpoints.save(checkpoint)
-            let newest = entries.last!.appendedAt
-            state.update {
-                $0.checkpoint = checkpoint
-                $0.iteratorAgeMillis = max(0, (StreamLog.wallClockMicroseconds() - newest) / 1000)
-            }
+            try await settle(&group)
         }
     }
 
-    /// Filters, renders and delivers one batch of entries.
-    func handle(_ entries: [StreamLog.Entry]) async throws {
-        var items: [(offset: UInt64, item: SinkItem, appendedAt: Int64)] = []
+    typealias Item = (offset: UInt64, item: SinkItem, appendedAt: Int64)
+
+    /// Filters, transforms and renders a batch of entries into the items to deliver.
+    func prepare(_ entries: [StreamLog.Entry]) throws -> [Item] {
+        var items: [Item] = []
         items.reserveCapacity(entries.count)
         var filtered = 0
         // A sink that applies records (the Postgres replica) needs no JSON unless a filter or a
@@ -151,10 +175,15 @@ public final class Pipeline: Sendable {
                 continue
             }
             items.append(
-                (entry.offset, SinkItem(sequenceNumber: record.sequenceNumber, record: record, json: writer.bytes),
+                (entry.offset, SinkItem(record: record, json: writer.bytes),
                  entry.appendedAt))
         }
         state.update { $0.filtered += UInt64(filtered) }
+        return items
+    }
+
+    /// Delivers prepared items: in order, or in `parallelization` lanes by key.
+    func deliver(_ items: [Item]) async throws {
         guard !items.isEmpty else { return }
         let lanes = configuration.parallelization
         if lanes <= 1 {

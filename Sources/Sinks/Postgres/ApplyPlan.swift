@@ -79,7 +79,10 @@ struct ApplyPlan {
 
     /// What statement a record needs, and which columns it writes.
     static func classify(_ record: ChangeRecord, _ apply: TableApply, index: Int) throws(SinkError) -> (Kind, [Int]) {
-        let sent: [Int] = record.newValues.map { values in values.indices.filter { values[$0] != .unchangedToast } } ?? []
+        let sent: [Int] =
+            record.newValues.map { values in
+                values.contains(.unchangedToast) ? values.indices.filter { values[$0] != .unchangedToast } : apply.allColumns
+            } ?? []
         switch (record.eventName, apply.mode) {
         case (.truncate, _):
             return (.truncate, [])

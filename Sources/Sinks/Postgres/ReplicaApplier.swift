@@ -34,6 +34,15 @@ final class ReplicaApplier: @unchecked Sendable {
             """
     }
 
+    /// The (commit LSN, index) of a 30-digit sequence number; nil for "" (nothing applied yet).
+    static func position(_ sequenceNumber: String) -> (UInt64, UInt32)? {
+        let digits = Array(sequenceNumber.utf8)
+        guard digits.count == 30, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+        let lsn = digits[0..<20].reduce(UInt64(0)) { $0 &* 10 &+ UInt64($1 - 0x30) }
+        let index = digits[20..<30].reduce(UInt64(0)) { $0 &* 10 &+ UInt64($1 - 0x30) }
+        return (lsn, UInt32(truncatingIfNeeded: index))
+    }
+
     // MARK: Connection
 
     /// The open connection, connecting (and reading the checkpoint) when there is none.
@@ -79,12 +88,14 @@ final class ReplicaApplier: @unchecked Sendable {
         let connection = try connect()
         var records: [ChangeRecord] = []
         records.reserveCapacity(items.count)
-        for item in items where replay || item.sequenceNumber > checkpoint {
-            guard let record = item.record else {
+        let applied = replay ? nil : Self.position(checkpoint)
+        for index in items.indices {
+            guard let record = items[index].record else {
                 throw SinkError(
-                    retryable: false, failedSequenceNumbers: [item.sequenceNumber],
-                    message: "postgres sink: item \(item.sequenceNumber) is not a change record (a function's output cannot be replicated)")
+                    retryable: false, failedSequenceNumbers: [items[index].sequenceNumber],
+                    message: "postgres sink: item \(items[index].sequenceNumber) is not a change record (a function's output cannot be replicated)")
             }
+            if let applied, (record.commitLSN.rawValue, record.index) <= applied { continue }
             records.append(record)
         }
         guard let last = records.last?.sequenceNumber else { return }

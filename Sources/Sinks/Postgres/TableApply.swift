@@ -35,6 +35,8 @@ final class TableApply {
     let mode: Mode
     /// Target type OID per relation column (parameters are typed by the target's own types).
     let columnTypes: [UInt32]
+    /// Every column index, shared by the records that send all of them (no allocation per record).
+    let allColumns: [Int]
     private var sql: [StatementKey: String] = [:]
 
     init(relation: Relation, targetSchema: String, targetTable: String, mode: Mode, columnTypes: [UInt32]) {
@@ -43,6 +45,7 @@ final class TableApply {
         self.targetName = targetSchema + "." + targetTable
         self.mode = mode
         self.columnTypes = columnTypes
+        self.allColumns = Array(relation.columns.indices)
     }
 
     /// Rows per multi-row statement: at most 256, and never above PostgreSQL's 65,535 parameters.
