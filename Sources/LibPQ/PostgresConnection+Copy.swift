@@ -3,9 +3,22 @@ import CPostgres
 extension PostgresConnection {
     /// Runs `COPY … FROM STDIN` with `data` (in the format the statement names) and returns the
     /// number of rows copied. Not in pipeline mode. A server error (a constraint, a bad value)
-    /// throws a `.queryFailed` error with its SQLSTATE; the data is sent in 1 MiB messages.
+    /// throws a `.queryFailed` error with its SQLSTATE.
     @discardableResult
     public func copyIn(_ sql: String, _ data: [UInt8]) throws(PostgresError) -> Int {
+        var done = false
+        return try copyIn(sql) { buffer in
+            if !done { buffer += data }
+            done = true
+            return false
+        }
+    }
+
+    /// Runs `COPY … FROM STDIN`, sending data as it is produced: `fill` appends the next part to
+    /// the (empty) buffer and returns true while more follows, so the server parses one part
+    /// while the next is built.
+    @discardableResult
+    public func copyIn(_ sql: String, fill: (inout [UInt8]) -> Bool) throws(PostgresError) -> Int {
         guard let conn = rawHandle else {
             throw PostgresError(code: .connectionLost, message: "connection is closed", server: server)
         }
@@ -15,18 +28,16 @@ extension PostgresConnection {
             throw resultError(start, conn)
         }
         PQclear(start)
-        let sent = data.withUnsafeBufferPointer { buffer -> Bool in
-            var offset = 0
-            let chunk = 1 << 20
-            while offset < buffer.count {
-                let count = min(chunk, buffer.count - offset)
-                let ok = UnsafeRawPointer(buffer.baseAddress! + offset).withMemoryRebound(to: CChar.self, capacity: count) {
-                    PQputCopyData(conn, $0, Int32(count))
-                }
-                if ok != 1 { return false }
-                offset += count
+        var buffer: [UInt8] = []
+        var sent = true
+        var more = true
+        while more && sent {
+            buffer.removeAll(keepingCapacity: true)
+            more = fill(&buffer)
+            if buffer.isEmpty { continue }
+            sent = buffer.withUnsafeBufferPointer { part in
+                part.withMemoryRebound(to: CChar.self) { PQputCopyData(conn, $0.baseAddress, Int32($0.count)) == 1 }
             }
-            return true
         }
         if !sent || PQputCopyEnd(conn, nil) != 1 { throw copyError(conn) }
         var failure: PostgresError?

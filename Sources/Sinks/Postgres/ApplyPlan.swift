@@ -166,7 +166,15 @@ struct ApplyPlan {
     static func copyData(_ operation: Operation, records: [ChangeRecord]) -> [UInt8] {
         var data: [UInt8] = []
         data.reserveCapacity(operation.records.count * 64)
-        for index in operation.records {
+        appendCopyRows(operation, operation.records, records: records, to: &data)
+        return data
+    }
+
+    /// Appends the COPY lines of `rows` (indexes into `records`) to `data`.
+    static func appendCopyRows(
+        _ operation: Operation, _ rows: Range<Int>, records: [ChangeRecord], to data: inout [UInt8]
+    ) {
+        for index in rows {
             let values = records[index].newValues ?? []
             for (n, column) in operation.columns.enumerated() {
                 if n > 0 { data.append(0x09) }
@@ -188,6 +196,5 @@ struct ApplyPlan {
             }
             data.append(0x0A)
         }
-        return data
     }
 }

@@ -169,8 +169,14 @@ final class ReplicaApplier: @unchecked Sendable {
                 if index < operations.count && operations[index].kind == .copy {
                     let operation = operations[index]
                     do throws(PostgresError) {
-                        try connection.copyIn(
-                            operation.table.statement(operation.key), ApplyPlan.copyData(operation, records: records))
+                        // Sent in parts of 1,000 rows: the server parses one while the next is built.
+                        var next = operation.records.lowerBound
+                        try connection.copyIn(operation.table.statement(operation.key)) { buffer in
+                            let end = min(next + 1000, operation.records.upperBound)
+                            ApplyPlan.appendCopyRows(operation, next..<end, records: records, to: &buffer)
+                            next = end
+                            return next < operation.records.upperBound
+                        }
                     } catch {
                         guard error.code == .queryFailed else { throw error }
                         failure = .statement(index, error)
