@@ -78,6 +78,7 @@ wait_rows() {  # db table n t0 timeout
 cdcd_config() {  # dir slot publication tables db
   cat >"$1/cdcd.yaml" <<YAML
 state_dir: $1/state
+admin: { listen: "127.0.0.1:0" }
 source:
   postgres:
     url: "$SRC_URL"
@@ -96,8 +97,13 @@ pipelines:
 YAML
 }
 
+# Each timed consumer starts on a quiet target: the previous one's dirty pages are flushed first
+# (otherwise the second run pays for the first one's checkpoint).
+settle() { qs -c checkpoint; psql "$DST_URL" -XAtq -c checkpoint; sleep 1; }
+
 run_native() {  # r
   local r=$1 t0 s
+  settle
   t0=$(now)
   qd native_$r -c "alter subscription sub_$r enable"
   s=$(wait_rows native_$r public.t_$r "$ROWS" "$t0" $((120 + ROWS / 2000)))
@@ -110,6 +116,7 @@ run_cdcd() {  # r
   local r=$1 t0 s dir=$WORK/cdcd-$r
   mkdir -p "$dir"
   cdcd_config "$dir" cdcd_$r pub_$r "public.t_$r" cdcd_$r
+  settle
   t0=$(now)
   "$CDCD" run --config "$dir/cdcd.yaml" >"$dir/cdcd.log" 2>&1 &
   CDCD_PID=$!

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # quickstart.sh — see cdcd work on a fresh machine: install what it needs, build, start a throwaway
-# PostgreSQL with a demo schema, stream its changes with `cdcd tail`, make some changes, show the
-# records, and clean up. Run as root (apt-get) or with the packages already installed.
+# PostgreSQL with a demo schema, stream its changes with `cdcd tail`, then run the daemon with a
+# pipeline that replicates into a second database and one that writes paid orders to a file, make
+# some changes, show the replica and the records, and clean up. Run as root (apt-get) or with the
+# packages already installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -82,9 +84,11 @@ cat "$work/tail.log"
 [ "$count" -eq 5 ] || { echo "expected 5 records" >&2; exit 1; }
 
 echo
-echo "== cdcd run: the daemon, with a pipeline that keeps only paid orders"
+echo "== cdcd run: the daemon, replicating into database 'replica' and writing paid orders to a file"
+psql -q "$url" -c "CREATE DATABASE replica"
 cat >"$work/cdcd.yaml" <<YAML
 state_dir: ./state
+admin: { listen: "127.0.0.1:0" }
 source:
   postgres:
     url: "$url"
@@ -93,6 +97,9 @@ source:
     tables: [public.orders]
     snapshot: never
 pipelines:
+  - name: replica
+    starting_position: TRIM_HORIZON
+    sink: { postgres: { url: "$url dbname=replica", create_tables: true } }
   - name: paid-orders
     starting_position: TRIM_HORIZON
     filter: [{ newImage: { status: [paid] } }]
@@ -106,18 +113,28 @@ for _ in $(seq 1 100); do
   [ "$ready" = 1 ] && break
   sleep 0.1
 done
+echo "== making changes"
 psql -q "$url" <<'SQL'
 INSERT INTO public.orders (id, customer, status, total) VALUES (3, 'grace', 'new', 5.00), (4, 'alan', 'paid', 7.50);
 UPDATE public.orders SET status = 'paid' WHERE id = 3;
+UPDATE public.orders SET total = 109.90 WHERE id = 1;
 SQL
-for _ in $(seq 1 50); do
-  [ -f "$work/paid-orders.jsonl" ] && [ "$(wc -l <"$work/paid-orders.jsonl")" -ge 2 ] && break
+query="SELECT id, customer, status, total, tags, details FROM public.orders ORDER BY id"
+for _ in $(seq 1 100); do
+  [ -f "$work/paid-orders.jsonl" ] && [ "$(wc -l <"$work/paid-orders.jsonl")" -ge 3 ] \
+    && [ "$(psql -Atq "$url dbname=replica" -c "$query" 2>/dev/null)" = "$(psql -Atq "$url" -c "$query")" ] && break
   sleep 0.1
 done
 kill -TERM "$tail_pid"; wait "$tail_pid" || { echo "cdcd run did not exit cleanly" >&2; cat "$work/run.log" >&2; exit 1; }
 tail_pid=""
-echo "== paid orders delivered by the pipeline:"
+echo "== the source:"
+psql "$url" -c "$query"
+echo "== the replica (database 'replica', table created by cdcd):"
+psql "$url dbname=replica" -c "$query"
+echo "== paid orders delivered by the file pipeline:"
 cut -c1-160 "$work/paid-orders.jsonl"
-[ "$(wc -l <"$work/paid-orders.jsonl")" -eq 2 ] || { echo "expected 2 paid orders" >&2; cat "$work/run.log" >&2; exit 1; }
+[ "$(psql -Atq "$url dbname=replica" -c "$query")" = "$(psql -Atq "$url" -c "$query")" ] \
+  || { echo "the replica differs from the source" >&2; cat "$work/run.log" >&2; exit 1; }
+[ "$(wc -l <"$work/paid-orders.jsonl")" -eq 3 ] || { echo "expected 3 paid orders" >&2; cat "$work/run.log" >&2; exit 1; }
 psql -q "$url" -c "SELECT pg_drop_replication_slot('quickstart')" >/dev/null
 echo "== done (the throwaway server is removed)"
