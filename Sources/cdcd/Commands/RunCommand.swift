@@ -76,7 +76,7 @@ struct Daemon {
             .init(service: CaptureService(capture: CaptureToStream(source: source, stream: stream, logger: logger)))
         ]
         for pipeline in configuration.pipelines {
-            let sink = try Self.makeSink(pipeline, configuration: configuration)
+            let sink = try Self.makeSink(pipeline, configuration: configuration, logger: logger)
             let runner = try Pipeline(
                 configuration: Self.pipelineConfiguration(pipeline), stream: stream, sink: sink,
                 functions: try (0..<pipeline.parallelization).compactMap { _ in
@@ -133,13 +133,25 @@ struct Daemon {
         }
     }
 
-    static func makeSink(_ p: CDCDConfiguration.Pipeline, configuration: CDCDConfiguration) throws -> (any Sink)? {
+    static func makeSink(
+        _ p: CDCDConfiguration.Pipeline, configuration: CDCDConfiguration, logger: Logger = Logger(label: "cdcd")
+    ) throws -> (any Sink)? {
         switch p.sink {
         case .file(let file)?:
             return try FileSink(.file(path: file.path))
         case .stdout?:
             return try FileSink(.standardOutput)
-        case .postgres?, .webhook?:
+        case .webhook(let webhook)?:
+            var logger = logger
+            logger[metadataKey: "cdc.pipeline"] = .string(p.name)
+            return try WebhookSink(
+                configuration: WebhookSink.Configuration(
+                    url: webhook.url, displayURL: CDCDConfiguration.redactURL(webhook.url),
+                    headers: webhook.headers.map { ($0.name, $0.value) }, timeout: webhook.timeout,
+                    signingKeys: webhook.secretKey.map { [$0] } ?? [], batch: webhook.batch, caFile: webhook.caFile,
+                    insecureSkipVerify: webhook.insecureSkipVerify),
+                logger: logger)
+        case .postgres?:
             throw CaptureError(
                 code: .badConfiguration,
                 message: "\(configuration.file):\(p.line): pipelines.\(p.name).sink: this sink is not built yet (file and stdout are)")
