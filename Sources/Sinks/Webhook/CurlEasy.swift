@@ -8,7 +8,11 @@ import Foundation
 /// Used only on the `CurlMulti` loop thread: it is not Sendable and never leaves that thread.
 final class CurlEasy {
     let handle: UnsafeMutableRawPointer
-    private var headerList: UnsafeMutablePointer<curl_slist>?
+    /// The header lines every request sends (built once), and the last of them.
+    private var fixedHeaders: UnsafeMutablePointer<curl_slist>?
+    private var fixedTail: UnsafeMutablePointer<curl_slist>?
+    /// The request's own header lines, linked after `fixedTail` while it is in flight.
+    private var requestHeaders: UnsafeMutablePointer<curl_slist>?
     /// The response body so far (cut at `bodyLimit`) and the `Retry-After` header.
     fileprivate var body: [UInt8] = []
     fileprivate var retryAfter: String?
@@ -27,6 +31,8 @@ final class CurlEasy {
         try check(cdcd_curl_easy_setopt_long(handle, CURLOPT_NOSIGNAL, 1), "nosignal")
         try check(cdcd_curl_easy_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0), "followlocation")
         try check(cdcd_curl_easy_setopt_long(handle, CURLOPT_TCP_NODELAY, 1), "tcp_nodelay")
+        // No proxy: the receiver is reached directly (and libcurl skips reading proxy variables per request).
+        try check(cdcd_curl_easy_setopt_string(handle, CURLOPT_PROXY, ""), "proxy")
         try check(cdcd_curl_easy_setopt_long(handle, CURLOPT_TIMEOUT_MS, options.timeoutMilliseconds), "timeout")
         try check(
             cdcd_curl_easy_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, options.connectTimeoutMilliseconds),
@@ -46,6 +52,14 @@ final class CurlEasy {
         try check(cdcd_curl_easy_setopt_pointer(handle, CURLOPT_WRITEDATA, me), "write data")
         try check(cdcd_curl_easy_setopt_write_function(handle, CURLOPT_HEADERFUNCTION, curlWriteHeader), "header function")
         try check(cdcd_curl_easy_setopt_pointer(handle, CURLOPT_HEADERDATA, me), "header data")
+        for line in options.fixedHeaders {
+            guard let list = curl_slist_append(fixedHeaders, line) else {
+                throw CurlSetupError(message: "libcurl could not store a header")
+            }
+            fixedHeaders = list
+        }
+        fixedTail = fixedHeaders
+        while let next = fixedTail?.pointee.next { fixedTail = next }
     }
 
     private func check(_ code: CURLcode, _ what: String) throws(CurlSetupError) {
@@ -58,13 +72,14 @@ final class CurlEasy {
     func prepare(_ request: CurlRequest) -> Bool {
         releaseHeaders()
         for line in request.headers {
-            guard let list = curl_slist_append(headerList, line) else { return false }
-            headerList = list
+            guard let list = curl_slist_append(requestHeaders, line) else { return false }
+            requestHeaders = list
         }
+        fixedTail?.pointee.next = requestHeaders
         body.removeAll(keepingCapacity: true)
         retryAfter = nil
         completion = request.completion
-        guard cdcd_curl_easy_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList) == CURLE_OK,
+        guard cdcd_curl_easy_setopt_slist(handle, CURLOPT_HTTPHEADER, fixedHeaders ?? requestHeaders) == CURLE_OK,
             cdcd_curl_easy_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.count)) == CURLE_OK
         else { return false }
         // COPYPOSTFIELDS copies `POSTFIELDSIZE_LARGE` bytes, so the Swift array need not outlive this call.
@@ -95,14 +110,17 @@ final class CurlEasy {
         if body.count > 4096 { body = [] } else { body.removeAll(keepingCapacity: true) }
     }
 
+    /// Frees the request's header lines (the fixed ones stay).
     private func releaseHeaders() {
-        if let headerList { curl_slist_free_all(headerList) }
-        headerList = nil
+        fixedTail?.pointee.next = nil
+        if let requestHeaders { curl_slist_free_all(requestHeaders) }
+        requestHeaders = nil
     }
 
     deinit {
         curl_easy_cleanup(handle)
         releaseHeaders()
+        if let fixedHeaders { curl_slist_free_all(fixedHeaders) }
     }
 
     fileprivate func appendBody(_ bytes: UnsafeRawBufferPointer) {
@@ -151,6 +169,8 @@ struct CurlOptions: Sendable {
     var connectTimeoutMilliseconds: Int
     var verifyTLS: Bool
     var caFile: String?
+    /// Header lines every request sends (`Name: value`; `Name:` removes a libcurl default).
+    var fixedHeaders: [String]
 }
 
 /// libcurl could not be set up (an option it refuses, no memory).

@@ -5,7 +5,7 @@ import CDCCore
 /// `completion` runs on the multi's thread, once, with the response or the transport error; it must
 /// not block (it may hand further requests to `CurlMulti.enqueueOnLoop`).
 struct CurlRequest: Sendable {
-    /// Complete header lines (`Name: value`); an empty value (`Expect:`) removes a libcurl default.
+    /// Header lines (`Name: value`) of this request, sent after the handle's fixed ones.
     var headers: [String]
     var body: [UInt8]
     var completion: @Sendable (WebhookResponse) -> Void

@@ -21,8 +21,6 @@ public final class WebhookSink: Sink {
     public let configuration: Configuration
     private let multi: CurlMulti
     private let signer: WebhookSigner
-    /// The header lines every request starts with (cdcd's, then the configured ones).
-    private let fixedHeaders: [String]
     private let timeoutMilliseconds: Int
     private let logger: Logger
 
@@ -37,12 +35,11 @@ public final class WebhookSink: Sink {
         ].filter { !overridden.contains($0.0.lowercased()) }.map { "\($0.0): \($0.1)" }
         headers.append("Expect:")  // no 100-continue round trip
         headers += configuration.headers.map { "\($0.name): \($0.value)" }
-        self.fixedHeaders = headers
         timeoutMilliseconds = Configuration.milliseconds(configuration.timeout)
         let options = CurlOptions(
             url: configuration.url, timeoutMilliseconds: timeoutMilliseconds,
             connectTimeoutMilliseconds: Configuration.milliseconds(configuration.connectTimeout),
-            verifyTLS: !configuration.insecureSkipVerify, caFile: configuration.caFile)
+            verifyTLS: !configuration.insecureSkipVerify, caFile: configuration.caFile, fixedHeaders: headers)
         do {
             multi = try CurlMulti(options: options, maximumTransfers: configuration.maximumConcurrentRequests)
         } catch {
@@ -142,10 +139,7 @@ public final class WebhookSink: Sink {
     private func request(
         id: String, body: [UInt8], completion: @escaping @Sendable (WebhookResponse) -> Void
     ) -> CurlRequest {
-        var headers = fixedHeaders
-        for header in signer.headers(id: id, timestamp: Self.now(), body: body) {
-            headers.append("\(header.name): \(header.value)")
-        }
+        let headers = signer.headers(id: id, timestamp: Self.now(), body: body).map { "\($0.name): \($0.value)" }
         return CurlRequest(headers: headers, body: body, completion: completion)
     }
 
