@@ -148,7 +148,7 @@ struct Daemon {
                 configuration: WebhookSink.Configuration(
                     url: webhook.url, displayURL: CDCDConfiguration.redactURL(webhook.url),
                     headers: webhook.headers.map { ($0.name, $0.value) }, timeout: webhook.timeout,
-                    signingKeys: webhook.secretKey.map { [$0] } ?? [], batch: webhook.batch, caFile: webhook.caFile,
+                    signingKeys: webhook.secretKeys, batch: webhook.batch, caFile: webhook.caFile,
                     insecureSkipVerify: webhook.insecureSkipVerify),
                 logger: logger)
         case .postgres?:
