@@ -83,10 +83,13 @@ final class CurlEasy {
             cdcd_curl_easy_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.count)) == CURLE_OK
         else { return false }
         // COPYPOSTFIELDS copies `POSTFIELDSIZE_LARGE` bytes, so the Swift array need not outlive this call.
-        let copied = request.body.withUnsafeBytes { raw -> CURLcode in
-            var empty: UInt8 = 0
-            return cdcd_curl_easy_setopt_pointer(
-                handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: raw.baseAddress ?? UnsafeRawPointer(&empty)))
+        let copied: CURLcode
+        if request.body.isEmpty {
+            copied = cdcd_curl_easy_setopt_string(handle, CURLOPT_COPYPOSTFIELDS, "")
+        } else {
+            copied = request.body.withUnsafeBytes {
+                cdcd_curl_easy_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: $0.baseAddress!))
+            }
         }
         return copied == CURLE_OK
     }

@@ -1,4 +1,5 @@
 import CDCCore
+import Foundation
 
 extension WebhookSink {
     /// How a webhook sink sends: endpoint, headers, signing keys, timeouts, TLS, batching.
@@ -27,14 +28,19 @@ extension WebhookSink {
         public var insecureSkipVerify: Bool
         /// Requests in flight at once over all connections (more wait in a queue, without a timer).
         public var maximumConcurrentRequests: Int
+        /// Threads driving libcurl (each with its own multi handle and connections); writes take turns.
+        public var eventLoops: Int
 
         public static let defaultMaximumConcurrentRequests = 64
+        /// One loop per core, at most 4.
+        public static var defaultEventLoops: Int { max(1, min(ProcessInfo.processInfo.activeProcessorCount, 4)) }
 
         public init(
             url: String, displayURL: String? = nil, headers: [(name: String, value: String)] = [],
             timeout: Duration = .seconds(30), connectTimeout: Duration = .seconds(10), signingKeys: [[UInt8]] = [],
             batch: Bool = false, caFile: String? = nil, insecureSkipVerify: Bool = false,
-            maximumConcurrentRequests: Int = Configuration.defaultMaximumConcurrentRequests
+            maximumConcurrentRequests: Int = Configuration.defaultMaximumConcurrentRequests,
+            eventLoops: Int = Configuration.defaultEventLoops
         ) {
             self.url = url
             self.displayURL = displayURL ?? Self.strippedURL(url)
@@ -46,6 +52,7 @@ extension WebhookSink {
             self.caFile = caFile
             self.insecureSkipVerify = insecureSkipVerify
             self.maximumConcurrentRequests = maximumConcurrentRequests
+            self.eventLoops = eventLoops
         }
 
         public var description: String {

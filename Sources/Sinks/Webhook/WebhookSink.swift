@@ -2,10 +2,12 @@ import CCurl
 import CDCCore
 import Foundation
 import Logging
+import Synchronization
 
 /// POSTs a pipeline's records to an HTTP endpoint, signed the Standard Webhooks way, over libcurl's
-/// multi interface (`CurlMulti`: one thread, many requests in flight, connections reused, HTTP/2 when
-/// the server offers it).
+/// multi interface (`CurlMulti`: a thread, many requests in flight, connections reused, HTTP/2 when
+/// the server offers it). With `eventLoops` above 1, each `write` goes to the next loop in turn:
+/// concurrent writes (pipeline lanes) use several cores, and one write's records stay on one loop.
 ///
 /// `batch: false`: one request per record, body = the record's JSON, `webhook-id` = its `eventID`.
 /// The items of a batch go out concurrently, except that records with the same key (table and key
@@ -19,7 +21,8 @@ import Logging
 /// the redacted URL and the status, never a secret or a header value.
 public final class WebhookSink: Sink {
     public let configuration: Configuration
-    private let multi: CurlMulti
+    private let loops: [CurlMulti]
+    private let nextLoop = Atomic<Int>(0)
     private let signer: WebhookSigner
     private let timeoutMilliseconds: Int
     private let logger: Logger
@@ -40,8 +43,13 @@ public final class WebhookSink: Sink {
             url: configuration.url, timeoutMilliseconds: timeoutMilliseconds,
             connectTimeoutMilliseconds: Configuration.milliseconds(configuration.connectTimeout),
             verifyTLS: !configuration.insecureSkipVerify, caFile: configuration.caFile, fixedHeaders: headers)
+        let perLoop = max(1, configuration.maximumConcurrentRequests / max(1, configuration.eventLoops))
         do {
-            multi = try CurlMulti(options: options, maximumTransfers: configuration.maximumConcurrentRequests)
+            var loops: [CurlMulti] = []
+            for _ in 0..<max(1, configuration.eventLoops) {
+                loops.append(try CurlMulti(options: options, maximumTransfers: perLoop))
+            }
+            self.loops = loops
         } catch {
             throw SinkError(retryable: false, message: "webhook \(configuration.displayURL): \(error.message)")
         }
@@ -66,7 +74,12 @@ public final class WebhookSink: Sink {
     }
 
     public func close() async {
-        await multi.stop()
+        for loop in loops { await loop.stop() }
+    }
+
+    /// The loop for the next write (round robin).
+    private func loop() -> CurlMulti {
+        loops[nextLoop.add(1, ordering: .relaxed).oldValue % loops.count]
     }
 
     // MARK: batch: true
@@ -74,6 +87,7 @@ public final class WebhookSink: Sink {
     private func writeBatch(_ items: [SinkItem]) async throws(SinkError) {
         let body = WebhookPayload.batchBody(of: items)
         let id = WebhookPayload.batchID(of: items)
+        let multi = loop()
         let response = await withCheckedContinuation { continuation in
             multi.submit([request(id: id, body: body) { continuation.resume(returning: $0) }])
         }
@@ -98,7 +112,7 @@ public final class WebhookSink: Sink {
 
     private func writeEach(_ items: [SinkItem]) async throws(SinkError) {
         let url = configuration.displayURL
-        let multi = self.multi
+        let multi = loop()
         let delivery = WebhookDelivery(items: items) { [self] delivery, index in
             let item = items[index]
             return request(id: WebhookPayload.id(of: item), body: item.json) { response in
