@@ -36,13 +36,4 @@ static inline CURLcode cdcd_curl_easy_getinfo_pointer(CURL *handle, CURLINFO inf
 static inline CURLMcode cdcd_curl_multi_setopt_long(CURLM *handle, CURLMoption option, long value) {
     return curl_multi_setopt(handle, option, value);
 }
-static inline CURLMcode cdcd_curl_multi_setopt_pointer(CURLM *handle, CURLMoption option, void *value) {
-    return curl_multi_setopt(handle, option, value);
-}
-static inline CURLMcode cdcd_curl_multi_setopt_socket_function(CURLM *handle, CURLMoption option, curl_socket_callback value) {
-    return curl_multi_setopt(handle, option, value);
-}
-static inline CURLMcode cdcd_curl_multi_setopt_timer_function(CURLM *handle, CURLMoption option, curl_multi_timer_callback value) {
-    return curl_multi_setopt(handle, option, value);
-}
 #endif

@@ -8,19 +8,24 @@ public final class WebhookReceiver: @unchecked Sendable {
     public let directory: String
     public let secrets: [String]
     public let plan: String
+    /// HTTPS with `Tests/Support/tls/cert.pem` (a self-signed certificate for 127.0.0.1).
+    public let tls: Bool
     public private(set) var port: Int = 0
     private var process: BackgroundProcess?
     public var logPath: String { directory + "/requests.jsonl" }
-    public var url: String { "http://127.0.0.1:\(port)/hooks" }
+    public var url: String { "\(tls ? "https" : "http")://127.0.0.1:\(port)/hooks" }
 
     public static var script: String { TestPostgres.repositoryRoot + "/Tests/Support/webhook_receiver.py" }
+    /// The receiver's certificate (its own CA): what `ca_file` points to in TLS tests.
+    public static var certificate: String { TestPostgres.repositoryRoot + "/Tests/Support/tls/cert.pem" }
 
     /// Starts a receiver on a free port (or `port`), verifying with `secrets`, answering by `plan` (JSON).
-    public init(secrets: [String] = [], plan: String = "{}", port: Int = 0) async throws {
+    public init(secrets: [String] = [], plan: String = "{}", port: Int = 0, tls: Bool = false) async throws {
         directory = NSTemporaryDirectory() + TestPostgres.uniqueName("receiver")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         self.secrets = secrets
         self.plan = plan
+        self.tls = tls
         try await start(port: port)
     }
 
@@ -31,6 +36,10 @@ public final class WebhookReceiver: @unchecked Sendable {
         var arguments = [Self.script, "--log", logPath, "--port-file", portFile, "--plan", plan]
         arguments += ["--port", String(port ?? self.port)]
         for secret in secrets { arguments += ["--secret", secret] }
+        if tls {
+            let folder = TestPostgres.repositoryRoot + "/Tests/Support/tls/"
+            arguments += ["--tls-cert", folder + "cert.pem", "--tls-key", folder + "key.pem"]
+        }
         process = try BackgroundProcess("/usr/bin/env", ["python3"] + arguments, logPath: directory + "/receiver.log")
         let deadline = ContinuousClock.now + .seconds(20)
         while ContinuousClock.now < deadline {

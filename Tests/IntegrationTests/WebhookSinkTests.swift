@@ -205,6 +205,38 @@ struct WebhookSinkTests {
         #expect(receiver.requests.count == 1)
     }
 
+    @Test func tlsIsVerifiedAgainstTheCAFileAndSkippedOnlyWhenAsked() async throws {
+        let receiver = try await WebhookReceiver(secrets: [Self.secret], tls: true)
+        func sink(caFile: String? = nil, insecure: Bool = false, _ logger: Logger = Logger(label: "test")) throws
+            -> WebhookSink
+        {
+            try WebhookSink(
+                configuration: .init(
+                    url: receiver.url, timeout: .seconds(5), signingKeys: [Self.key(Self.secret)], caFile: caFile,
+                    insecureSkipVerify: insecure),
+                logger: logger)
+        }
+        // The system's CAs do not know the receiver's self-signed certificate: refused, retryable.
+        let untrusted = try sink()
+        let error = await Self.error { () async throws(SinkError) in try await untrusted.write([Self.item(1, id: 1)]) }
+        await untrusted.close()
+        #expect(error?.retryable == true)
+        #expect(error?.message.contains("certificate") == true, "\(error?.message ?? "")")
+        #expect(receiver.requests.isEmpty)
+        // ca_file: verified and delivered.
+        let trusted = try sink(caFile: WebhookReceiver.certificate)
+        try await trusted.write([Self.item(1, id: 1)])
+        await trusted.close()
+        // insecure_skip_verify: delivered, with a warning.
+        let store = RecordingLogHandler.Store()
+        let insecure = try sink(insecure: true, RecordingLogHandler.logger(store))
+        try await insecure.write([Self.item(2, id: 2)])
+        await insecure.close()
+        #expect(store.messages.contains { $0.hasPrefix("warning") && $0.contains("TLS verification is off") })
+        #expect(receiver.requests.count == 2)
+        #expect(receiver.requests.allSatisfy { $0["signature_ok"] == true })
+    }
+
     @Test func secretsAndHeaderValuesNeverReachLogsOrErrors() async throws {
         let store = RecordingLogHandler.Store()
         let logger = RecordingLogHandler.logger(store)

@@ -8,6 +8,7 @@ JSON line BEFORE answering, so a test that saw cdcd get a 2xx also finds the lin
 
 Usage:
   webhook_receiver.py --log FILE [--port N | --port-file FILE] [--secret whsec_...]... [--plan JSON]
+                      [--tls-cert PEM --tls-key PEM]   (HTTPS, HTTP/1.1)
 
 The plan (all keys optional) says how to answer; a response spec is
 {"status": 204, "headers": {"Retry-After": "2"}, "body": "text", "delay": 0.0}:
@@ -174,8 +175,17 @@ def main():
     parser.add_argument("--log", required=True)
     parser.add_argument("--secret", action="append", default=[])
     parser.add_argument("--plan")
+    parser.add_argument("--tls-cert")
+    parser.add_argument("--tls-key")
     args = parser.parse_args()
     server = Server(("127.0.0.1", args.port), Handler)
+    if args.tls_cert:
+        import ssl
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+        context.set_alpn_protocols(["http/1.1"])
+        # The handshake runs in the request's thread, not in accept(): a client that fails it cannot stall the server.
+        server.socket = context.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
     server.state = State(args)
     if args.port_file:
         with open(args.port_file + ".tmp", "w") as f:

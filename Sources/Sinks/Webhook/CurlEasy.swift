@@ -96,13 +96,19 @@ final class CurlEasy {
 
     /// The answer to the request that just ended with `result`.
     func response(result: CURLcode, timeoutMilliseconds: Int) -> WebhookResponse {
+        var status = 0
+        _ = cdcd_curl_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        // HTTP/2: a server may answer before it has read the whole request and then reset the stream
+        // (RST_STREAM NO_ERROR, RFC 9113 §8.1; nginx does so for `return 204`). libcurl 7.88 reports
+        // that as a stream error although the answer is complete: the answer stands.
+        if result == CURLE_HTTP2_STREAM && status >= 200 {
+            return WebhookResponse(status: status, retryAfter: retryAfter, body: body)
+        }
         guard result == CURLE_OK else {
             var message = String(cString: curl_easy_strerror(result))
             if result == CURLE_OPERATION_TIMEDOUT { message += " (no complete answer within \(timeoutMilliseconds) ms)" }
             return WebhookResponse(status: 0, transportError: .init(retryable: true, message: message))
         }
-        var status = 0
-        _ = cdcd_curl_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
         return WebhookResponse(status: status, retryAfter: retryAfter, body: body)
     }
 

@@ -5,17 +5,13 @@ import Foundation
 /// libcurl's multi interface on a thread of its own: many transfers in flight over one connection
 /// cache (connections are reused; HTTP/2 streams are multiplexed when the server offers it).
 ///
-/// Event-driven (`curl_multi_socket_action` over epoll, libcurl telling which sockets to watch and
-/// when its next timeout is): libcurl only works on the sockets that are ready, so the cost per
-/// request does not grow with the number of requests in flight.
-///
 /// Callers hand requests in with `submit` (any thread, one wake-up per call); the loop thread starts
 /// up to `maximumTransfers` at once, queues the rest, and calls each request's completion on the loop
 /// thread. Completions may queue follow-up requests with `enqueueOnLoop` (no lock, no wake-up).
 ///
-/// `@unchecked Sendable`: the multi handle, the easy handles and the epoll set are used only on the
-/// loop thread; the only state shared with other threads (`incoming`, `stopping`, `stopped`) is
-/// guarded by `lock`, and waking the loop is a write to a pipe.
+/// `@unchecked Sendable`: the multi handle and the easy handles are used only on the loop thread;
+/// the only state shared with other threads (`incoming`, `stopping`, `stopped`) is guarded by `lock`,
+/// and `curl_multi_wakeup` is documented as callable from any thread.
 final class CurlMulti: @unchecked Sendable {
     private let multi: UnsafeMutableRawPointer
     private let options: CurlOptions
@@ -33,8 +29,6 @@ final class CurlMulti: @unchecked Sendable {
     private var idle: [CurlEasy] = []
     /// The easy handles attached to the multi handle, by their `CURL*`.
     private var attached: [UnsafeMutableRawPointer: CurlEasy] = [:]
-    /// The epoll set, the sockets libcurl asked to watch in it, and its next timeout.
-    private let poller: CurlPoller
 
     private static let globalInit: Bool = curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK
 
@@ -44,12 +38,6 @@ final class CurlMulti: @unchecked Sendable {
         self.multi = multi
         self.options = options
         self.maximumTransfers = max(1, maximumTransfers)
-        do {
-            poller = try CurlPoller(multi: multi)
-        } catch {
-            curl_multi_cleanup(multi)
-            throw error
-        }
         // Keep a connection per concurrent transfer in the cache, so bursts reuse them.
         _ = cdcd_curl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, self.maximumTransfers)
         _ = cdcd_curl_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, self.maximumTransfers)
@@ -72,7 +60,7 @@ final class CurlMulti: @unchecked Sendable {
             for request in requests { request.completion(Self.closedResponse) }
             return
         }
-        poller.wake()
+        curl_multi_wakeup(multi)
     }
 
     /// Queues a request from a completion (the loop thread) without locking or waking the loop.
@@ -89,7 +77,7 @@ final class CurlMulti: @unchecked Sendable {
                 stopWaiters.append(continuation)
                 return false
             }
-            if done { continuation.resume() } else { poller.wake() }
+            if done { continuation.resume() } else { curl_multi_wakeup(multi) }
         }
     }
 
@@ -107,8 +95,11 @@ final class CurlMulti: @unchecked Sendable {
             waiting.append(contentsOf: more)
             if stop { break }
             startWaiting()
-            poller.waitAndDispatch()
+            var running: Int32 = 0
+            _ = curl_multi_perform(multi, &running)
             collectFinished()
+            if waitingHead < waiting.count && attached.count < maximumTransfers { continue }
+            _ = curl_multi_poll(multi, nil, 0, 1000, nil)
         }
         shutDown()
     }
@@ -186,7 +177,6 @@ final class CurlMulti: @unchecked Sendable {
         waiting = []
         idle = []
         curl_multi_cleanup(multi)
-        poller.close()
         let (waiters, late) = lock.withLock { () -> ([CheckedContinuation<Void, Never>], [CurlRequest]) in
             stopped = true
             defer {
