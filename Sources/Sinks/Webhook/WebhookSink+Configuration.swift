@@ -32,8 +32,8 @@ extension WebhookSink {
         public var eventLoops: Int
 
         public static let defaultMaximumConcurrentRequests = 64
-        /// One loop per core, at most 4.
-        public static var defaultEventLoops: Int { max(1, min(ProcessInfo.processInfo.activeProcessorCount, 4)) }
+        /// One loop per two cores (capture, the pipeline and other sinks need the rest), 1 to 4.
+        public static var defaultEventLoops: Int { max(1, min(ProcessInfo.processInfo.activeProcessorCount / 2, 4)) }
 
         public init(
             url: String, displayURL: String? = nil, headers: [(name: String, value: String)] = [],
