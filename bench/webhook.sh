@@ -9,7 +9,9 @@
 # Receiver: nginx (apt nginx-light, installed when missing, as is wrk), one worker, a loopback
 # server block answering `return 204;` (access log off, bodies read into memory).
 # Throughput, per repetition R, one at a time: `wrk -t1 -cWRK_CONN -dWRK_SECONDS` POSTing a
-# record-sized JSON body with Standard Webhooks headers; then `cdcd run` with `batch: false`
+# record-sized JSON body with Standard Webhooks headers; `curl_multi_post` (bench/curl_multi_post.c,
+# built here with cc) POSTing the same body ROWS times over one libcurl multi handle from one thread
+# with 32 in flight (the libcurl ceiling, no signing or database); then `cdcd run` with `batch: false`
 # (PARALLELIZATION lanes x BATCH_SIZE records per batch, up to 64 requests in flight) and with
 # `batch: true`, each on its own slot and state_dir, from its start until its pipeline's checkpoint
 # covers all ROWS records (polled every 0.05 s). The ROWS rows are inserted once, in 1,000-row
@@ -70,6 +72,8 @@ fi
 PGBENCH=$(command -v pgbench || ls /usr/lib/postgresql/*/bin/pgbench 2>/dev/null | tail -n 1 || true)
 [ -n "$PGBENCH" ] && [ -x "$PGBENCH" ] || die "pgbench not found (apt-get install postgresql-contrib or postgresql-client)"
 "$PYTHON" -c 'import sys; assert sys.version_info >= (3, 8)' 2>/dev/null || die "needs python3 (3.8+)"
+CURLPOST=$WORK/curl_multi_post
+cc -O2 -o "$CURLPOST" "$HERE/curl_multi_post.c" -lcurl 2>>"$LOG" || die "cannot build bench/curl_multi_post.c (needs cc and libcurl4-openssl-dev)"
 
 cleanup() {
   local rc=$?
@@ -201,6 +205,9 @@ wrk.headers["webhook-timestamp"] = "1795865400"
 wrk.headers["webhook-signature"] = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
 LUA
 
+sed -n "s/^wrk.body = '\\(.*\\)'\$/\\1/p" "$WORK/post.lua" | tr -d '\n' >"$WORK/body.json"
+[ -s "$WORK/body.json" ] || die "could not extract the request body"
+
 # --- timed runs -------------------------------------------------------------------------------
 FAILED=0
 record() { local IFS=$'\t'; echo "$*" >>"$RAW"; }  # kind rep rc rate wall cpu busy requests note
@@ -214,6 +221,11 @@ for r in $(seq 1 "$RUNS"); do
   rps=$(echo "$out" | awk '/^Requests\/sec/ {print $2}')
   record wrk "$r" 0 "$rps" "$WRK_SECONDS" 0 "$busy" "-" "quiet-wait ${waited}s"
   log "run $r wrk    $(printf '%8.0f' "$rps") requests/s ($WRK_CONN connections, ${WRK_SECONDS}s)"
+  waited=$(quiet_wait)
+  b0=$(cpu_busy)
+  crps=$("$CURLPOST" "$HOOK" "$WORK/body.json" "$ROWS" 32 2>>"$LOG") || die "curl_multi_post failed (see $LOG)"
+  record libcurl "$r" 0 "$crps" "$(awk -v n="$ROWS" -v r="$crps" 'BEGIN{printf "%.3f", n / r}')" 0 "$(busy_since "$b0")" "$ROWS" "quiet-wait ${waited}s"
+  log "run $r libcurl $(printf '%8.0f' "$crps") requests/s (one thread, 32 in flight, $ROWS requests)"
   for mode in single batch; do
     d=$WORK/wh_${mode}_$r
     waited=$(quiet_wait)
@@ -292,12 +304,13 @@ print(f"cdcd webhook sink benchmark, {time.strftime('%Y-%m-%d %H:%M:%S')}, {ncpu
 print(f"cdcd binary: {binary}")
 print(f"{rows:,} rows (1,000-row transactions) per cdcd run; parallelization {par}, batch_size {bs}; {runs} run(s); median (min-max)")
 print()
-label = {"wrk": f"wrk -t1 -c{conn} (requests/s)", "single": "cdcd batch: false (records/s)", "batch": "cdcd batch: true (records/s)"}
+label = {"wrk": f"wrk -t1 -c{conn} (requests/s)", "libcurl": "C libcurl multi loop (requests/s)",
+         "single": "cdcd batch: false (records/s)", "batch": "cdcd batch: true (records/s)"}
 rates = {}
 hdr = f"{'sender':34} {'median (min-max)':>26} {'ratio to wrk':>12} {'cdcd CPU-s':>10}"
 print(hdr)
 print("-" * len(hdr))
-for k in ("wrk", "single", "batch"):
+for k in ("wrk", "libcurl", "single", "batch"):
     ok = [x for x in by.get(k, []) if x["rc"] == 0]
     if not ok:
         print(f"{label[k]:34} {'failed':>26}")
@@ -305,12 +318,14 @@ for k in ("wrk", "single", "batch"):
     v = [x["rps"] for x in ok]
     rates[k] = med(v)
     ratio = f"{rates[k] / rates['wrk']:.2f}" if "wrk" in rates else "-"
-    cpu = f"{med([x['cpu'] for x in ok]):.2f}" if k != "wrk" else "-"
+    cpu = f"{med([x['cpu'] for x in ok]):.2f}" if k in ("single", "batch") else "-"
     print(f"{label[k]:34} {f'{med(v):,.0f} ({min(v):,.0f}-{max(v):,.0f})':>26} {ratio:>12} {cpu:>10}")
 print()
 if "single" in rates and "wrk" in rates:
     r = rates["single"] / rates["wrk"]
     print(f"batch: false / wrk = {r:.2f}   (target >= 0.50: {'met' if r >= 0.5 else 'NOT met'})")
+    if "libcurl" in rates:
+        print(f"batch: false / C libcurl loop = {rates['single'] / rates['libcurl']:.2f}   (libcurl / wrk = {rates['libcurl'] / rates['wrk']:.2f})")
     print("cdcd's figures are end to end: capture from the slot into the stream, then the pipeline into nginx.")
     print()
 lat = []
@@ -334,7 +349,7 @@ else:
     print("latency: no requests received")
 print()
 print("per run (kind rep rc rate wall_s cdcd_cpu_s machine_busy_s nginx_requests note):")
-for k in ("wrk", "single", "batch"):
+for k in ("wrk", "libcurl", "single", "batch"):
     for i, x in enumerate(by.get(k, []), 1):
         print(f"  {k:6} {i} {x['rc']:2} {x['rps']:9.0f} {x['wall']:7.2f} {x['cpu']:6.2f} {x['busy']:6.2f} {x['requests']:>8}  {x['note']}")
 PY
