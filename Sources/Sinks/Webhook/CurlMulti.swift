@@ -34,6 +34,8 @@ final class CurlMulti: @unchecked Sendable {
 
     init(options: CurlOptions, maximumTransfers: Int) throws(CurlSetupError) {
         guard Self.globalInit else { throw CurlSetupError(message: "curl_global_init failed") }
+        // One easy handle up front: an option libcurl refuses fails here, at startup, not per request.
+        let first = try CurlEasy(options: options)
         guard let multi = curl_multi_init() else { throw CurlSetupError(message: "curl_multi_init failed") }
         self.multi = multi
         self.options = options
@@ -42,8 +44,7 @@ final class CurlMulti: @unchecked Sendable {
         _ = cdcd_curl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, self.maximumTransfers)
         _ = cdcd_curl_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, self.maximumTransfers)
         _ = cdcd_curl_multi_setopt_long(multi, CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX))
-        // One handle up front: a bad option (CA file path, URL) fails here, at startup, not per request.
-        idle.append(try CurlEasy(options: options))
+        idle.append(first)
         let thread = Thread { [self] in loop() }
         thread.name = "cdcd-curl"
         thread.start()

@@ -24,7 +24,6 @@ public final class WebhookSink: Sink {
     private let loops: [CurlMulti]
     private let nextLoop = Atomic<Int>(0)
     private let signer: WebhookSigner
-    private let timeoutMilliseconds: Int
     private let logger: Logger
 
     /// Sets libcurl up for the endpoint; throws (not retryable) when it refuses the settings.
@@ -38,9 +37,8 @@ public final class WebhookSink: Sink {
         ].filter { !overridden.contains($0.0.lowercased()) }.map { "\($0.0): \($0.1)" }
         headers.append("Expect:")  // no 100-continue round trip
         headers += configuration.headers.map { "\($0.name): \($0.value)" }
-        timeoutMilliseconds = Configuration.milliseconds(configuration.timeout)
         let options = CurlOptions(
-            url: configuration.url, timeoutMilliseconds: timeoutMilliseconds,
+            url: configuration.url, timeoutMilliseconds: Configuration.milliseconds(configuration.timeout),
             connectTimeoutMilliseconds: Configuration.milliseconds(configuration.connectTimeout),
             verifyTLS: !configuration.insecureSkipVerify, caFile: configuration.caFile, fixedHeaders: headers)
         let perLoop = max(1, configuration.maximumConcurrentRequests / max(1, configuration.eventLoops))
