@@ -98,7 +98,7 @@ extension ConfigDecoder {
     private func decodeWebhookSink(_ node: ConfigNode, _ path: ConfigPath) throws(ConfigError) -> Sink.Webhook {
         let reader = try MappingReader(
             node, path, self,
-            allowed: ["url", "headers", "timeout", "secret", "batch", "ca_file", "insecure_skip_verify"],
+            allowed: ["url", "headers", "timeout", "secret", "secrets", "batch", "ca_file", "insecure_skip_verify"],
             what: "webhook settings")
         var webhook = Sink.Webhook(
             url: try httpURL(reader.required("url", "for example https://example.com/hooks"), path.key("url")))
@@ -131,14 +131,22 @@ extension ConfigDecoder {
             webhook.timeout = try duration(timeout, path.key("timeout"), range: Self.positive)
         }
         if let secretNode = reader.value("secret") {
-            let secret = try nonEmptyText(secretNode, path.key("secret"), expected: "a signing secret")
-            guard Sink.Webhook.decodeSecret(secret.value) != nil else {
-                let source = secret.fromEnvironment ? " (from \(secret.written))" : ""
+            webhook.secret = try webhookSecret(secretNode, path.key("secret"))
+        }
+        if let secretsNode = reader.value("secrets") {
+            let secretsPath = path.key("secrets")
+            if webhook.secret != nil {
                 throw fail(
-                    .invalidValue, secretNode.line, path.key("secret"),
-                    "must be a Standard Webhooks secret, whsec_ followed by base64 (the value\(source) is not shown)")
+                    .conflict, secretsNode.line, secretsPath,
+                    "give either secret (one) or secrets (a list, for rotation: requests carry one signature per secret), not both")
             }
-            webhook.secret = secret.value
+            let elements = try list(secretsNode, secretsPath, example: "[\"${NEW_SECRET}\", \"${OLD_SECRET}\"]")
+            guard !elements.isEmpty else {
+                throw fail(.invalidValue, secretsNode.line, secretsPath, "must not be an empty list (leave it out to send unsigned requests)")
+            }
+            for (index, element) in elements.enumerated() {
+                webhook.secrets.append(try webhookSecret(element, secretsPath.index(index)))
+            }
         }
         if let batch = reader.value("batch") {
             webhook.batch = try bool(batch, path.key("batch"))
@@ -150,6 +158,20 @@ extension ConfigDecoder {
             webhook.insecureSkipVerify = try bool(insecure, path.key("insecure_skip_verify"))
         }
         return webhook
+    }
+}
+
+extension ConfigDecoder {
+    /// One `whsec_<base64>` signing secret; an error never shows its value.
+    fileprivate func webhookSecret(_ node: ConfigNode, _ path: ConfigPath) throws(ConfigError) -> String {
+        let secret = try nonEmptyText(node, path, expected: "a signing secret")
+        guard Sink.Webhook.decodeSecret(secret.value) != nil else {
+            let source = secret.fromEnvironment ? " (from \(secret.written))" : ""
+            throw fail(
+                .invalidValue, node.line, path,
+                "must be a Standard Webhooks secret, whsec_ followed by base64 (the value\(source) is not shown)")
+        }
+        return secret.value
     }
 }
 

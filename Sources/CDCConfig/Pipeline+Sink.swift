@@ -89,7 +89,7 @@ extension CDCDConfiguration.Pipeline {
             }
         }
 
-        /// `webhook: { url, headers, timeout, secret, batch, ca_file, insecure_skip_verify }`.
+        /// `webhook: { url, headers, timeout, secret | secrets, batch, ca_file, insecure_skip_verify }`.
         public struct Webhook: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible,
             CustomReflectable
         {
@@ -102,6 +102,9 @@ extension CDCDConfiguration.Pipeline {
             /// `secret`: a Standard Webhooks signing secret, `whsec_<base64>` (the prefix optional); nil sends
             /// unsigned requests. Never printed.
             public var secret: String?
+            /// `secrets`: several signing secrets (rotation), instead of `secret`; every request carries one
+            /// signature per secret. Never printed.
+            public var secrets: [String]
             /// `batch`: false (default) sends one request per record with the bare record as body; true
             /// sends `{"Records":[...]}` per batch.
             public var batch: Bool
@@ -114,12 +117,13 @@ extension CDCDConfiguration.Pipeline {
 
             public init(
                 url: String, headers: [Header] = [], timeout: Duration = Webhook.defaultTimeout, secret: String? = nil,
-                batch: Bool = false, caFile: String? = nil, insecureSkipVerify: Bool = false
+                batch: Bool = false, caFile: String? = nil, insecureSkipVerify: Bool = false, secrets: [String] = []
             ) {
                 self.url = url
                 self.headers = headers
                 self.timeout = timeout
                 self.secret = secret
+                self.secrets = secrets
                 self.batch = batch
                 self.caFile = caFile
                 self.insecureSkipVerify = insecureSkipVerify
@@ -128,6 +132,15 @@ extension CDCDConfiguration.Pipeline {
             /// The HMAC key: `secret` decoded (see `decodeSecret(_:)`); nil without a secret.
             public var secretKey: [UInt8]? {
                 secret.flatMap(Self.decodeSecret)
+            }
+
+            /// Every HMAC key to sign with: `secret`, then `secrets`, decoded; empty without any.
+            public var secretKeys: [[UInt8]] {
+                ((secret.map { [$0] } ?? []) + secrets).compactMap(Self.decodeSecret)
+            }
+
+            private var redactedSecrets: String {
+                secrets.isEmpty ? "[]" : "[" + secrets.map { _ in Redaction.mask }.joined(separator: ", ") + "]"
             }
 
             private var redactedHeaders: String {
@@ -140,7 +153,7 @@ extension CDCDConfiguration.Pipeline {
                     [
                         "url": CDCDConfiguration.redactURL(url), "headers": redactedHeaders,
                         "timeout": timeout.description, "secret": secret == nil ? "nil" : Redaction.mask,
-                        "batch": String(batch), "caFile": Redaction.show(caFile),
+                        "secrets": redactedSecrets, "batch": String(batch), "caFile": Redaction.show(caFile),
                         "insecureSkipVerify": String(insecureSkipVerify),
                     ])
             }
@@ -150,7 +163,8 @@ extension CDCDConfiguration.Pipeline {
                     self,
                     children: [
                         "url": CDCDConfiguration.redactURL(url), "headers": redactedHeaders, "timeout": timeout,
-                        "secret": secret == nil ? "nil" : Redaction.mask, "batch": batch, "caFile": caFile as Any,
+                        "secret": secret == nil ? "nil" : Redaction.mask, "secrets": redactedSecrets, "batch": batch,
+                        "caFile": caFile as Any,
                         "insecureSkipVerify": insecureSkipVerify,
                     ], displayStyle: .struct)
             }

@@ -143,9 +143,9 @@ struct Daemon {
         }
     }
 
-    static func makeSink(_ p: CDCDConfiguration.Pipeline, configuration: CDCDConfiguration, logger: Logger) throws
-        -> (any Sink)?
-    {
+    static func makeSink(
+        _ p: CDCDConfiguration.Pipeline, configuration: CDCDConfiguration, logger: Logger = Logger(label: "cdcd")
+    ) throws -> (any Sink)? {
         let key = "\(configuration.file):\(p.line): pipelines.\(p.name).sink"
         switch p.sink {
         case .file(let file)?:
@@ -177,10 +177,16 @@ struct Daemon {
                     createTables: postgres.createTables, checkpointSchema: postgres.checkpointSchema,
                     mapTable: { mapping.target(schema: $0, table: $1) }),
                 logger: logger)
-        case .webhook?:
-            throw CaptureError(
-                code: .badConfiguration,
-                message: "\(key): this sink is not built yet (file, stdout and postgres are)")
+        case .webhook(let webhook)?:
+            var logger = logger
+            logger[metadataKey: "cdc.pipeline"] = .string(p.name)
+            return try WebhookSink(
+                configuration: WebhookSink.Configuration(
+                    url: webhook.url, displayURL: CDCDConfiguration.redactURL(webhook.url),
+                    headers: webhook.headers.map { ($0.name, $0.value) }, timeout: webhook.timeout,
+                    signingKeys: webhook.secretKeys, batch: webhook.batch, caFile: webhook.caFile,
+                    insecureSkipVerify: webhook.insecureSkipVerify),
+                logger: logger)
         case nil:
             return nil  // the function is the end (the config requires one then)
         }
