@@ -1,4 +1,5 @@
 import CDCCore
+import Foundation
 import Logging
 import Metrics
 
@@ -9,11 +10,38 @@ public struct CaptureToStream: Sendable {
     public let source: PostgresSource
     public let stream: StreamLog
     let logger: Logger
+    /// Created (empty) once the initial snapshot is durable in the stream: later runs take none.
+    let snapshotMarker: String?
 
-    public init(source: PostgresSource, stream: StreamLog, logger: Logger) {
+    public init(source: PostgresSource, stream: StreamLog, logger: Logger, snapshotMarker: String? = nil) {
         self.source = source
         self.stream = stream
         self.logger = logger
+        self.snapshotMarker = snapshotMarker
+    }
+
+    /// `snapshot: initial`: the snapshot to take (or finish) on this run, from the marker and the
+    /// stream: none once the marker exists or the stream already holds streamed changes after the
+    /// snapshot; otherwise from the start, or after the stream's last snapshot row.
+    public static func snapshotPlan(_ stream: StreamLog, marker: String) throws -> SnapshotPlan? {
+        if access(marker, F_OK) == 0 { return nil }
+        guard let last = try stream.lastEntry() else { return SnapshotPlan() }
+        guard last.record.snapshot else {
+            writeMarker(marker)
+            return nil
+        }
+        return SnapshotPlan(
+            resumeAfter: .init(
+                table: last.record.relation.qualifiedName, keyValues: last.record.keyValues,
+                lsn: last.record.commitLSN, index: last.record.index))
+    }
+
+    static func writeMarker(_ path: String) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        if fd >= 0 {
+            _ = fsync(fd)
+            _ = close(fd)
+        }
     }
 
     /// The swift-metrics counter of changes captured into the stream (`cdcd_capture_changes_total`).
@@ -34,16 +62,19 @@ public struct CaptureToStream: Sendable {
         while let first = try await batches.next() {
             var acknowledge = first.acknowledgeLSN
             var appended = first.records.count
+            var snapshotComplete = first.snapshotComplete
             if !first.records.isEmpty { _ = try stream.append(first.records) }
             while appended < groupRecords, let more = source.nextBatchIfReady() {
                 if !more.records.isEmpty { _ = try stream.append(more.records) }
                 appended += more.records.count
                 if let lsn = more.acknowledgeLSN { acknowledge = lsn }
+                snapshotComplete = snapshotComplete || more.snapshotComplete
             }
             if appended > 0 {
                 try stream.sync()
                 Counter(label: Self.capturedMetric).increment(by: appended)
             }
+            if snapshotComplete, let snapshotMarker { Self.writeMarker(snapshotMarker) }
             if let acknowledge { source.acknowledge(acknowledge) }
         }
     }

@@ -17,7 +17,7 @@ struct ReplicaSetup {
     /// the postgres sink, `pipeline` extra keys of the pipeline.
     init(
         sourceSQL: String, targetSQL: String = "", sink: String = "create_tables: true", pipeline: String = "",
-        tables: String? = nil, batchSize: Int = 2000
+        tables: String? = nil, batchSize: Int = 2000, snapshot: String = "never"
     ) throws {
         directory = NSTemporaryDirectory() + TestPostgres.uniqueName("replica")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -43,7 +43,7 @@ struct ReplicaSetup {
             "    slot: \(slot)",
             "    publication: \(slot)",
             "    tables: [\(tables ?? "\(schema).*")]",
-            "    snapshot: never",
+            "    snapshot: \(snapshot)",
             "pipelines:",
             "  - name: replica",
             "    starting_position: TRIM_HORIZON",

@@ -31,14 +31,19 @@ extension PostgresSource {
         /// Records at or below this position (commit LSN, index in transaction) are already stored
         /// downstream (the stream's last record after a crash): skip them when the slot resends them.
         public var skipThrough: (lsn: LSN, index: UInt32)?
+        /// `snapshot: initial`: read the published tables' current rows before streaming (nil: no
+        /// snapshot, or it is done).
+        public var snapshot: SnapshotPlan?
 
         public init(
             connection: ConnectionString, slot: String, temporarySlot: Bool = false, publication: String,
             dropPublicationOnExit: Bool = false, tables: [TablePattern] = [], endLSN: LSN? = nil,
             maxBatchRecords: Int = 1000, bufferedBatches: Int = 8, statusInterval: Double = 5,
-            reconnectDelay: (first: Double, max: Double) = (0.5, 30), skipThrough: (lsn: LSN, index: UInt32)? = nil
+            reconnectDelay: (first: Double, max: Double) = (0.5, 30), skipThrough: (lsn: LSN, index: UInt32)? = nil,
+            snapshot: SnapshotPlan? = nil
         ) {
             self.skipThrough = skipThrough
+            self.snapshot = snapshot
             self.connection = connection
             self.slot = slot
             self.temporarySlot = temporarySlot
@@ -58,6 +63,8 @@ extension PostgresSource {
 public struct CaptureBatch: Sendable {
     /// Records in commit order (possibly part of a large transaction).
     public var records: [ChangeRecord]
+    /// The initial snapshot has been handed out completely (this batch carries no records).
+    public var snapshotComplete = false
     /// When set: the end LSN of the last transaction completed in this batch. Once this batch and
     /// every earlier one are durable downstream, pass it to `PostgresSource.acknowledge`.
     public var acknowledgeLSN: LSN?
@@ -65,5 +72,30 @@ public struct CaptureBatch: Sendable {
     public init(records: [ChangeRecord], acknowledgeLSN: LSN?) {
         self.records = records
         self.acknowledgeLSN = acknowledgeLSN
+    }
+}
+
+/// An initial snapshot to take before streaming: from the start, or after the last row a previous,
+/// interrupted run stored.
+public struct SnapshotPlan: Sendable {
+    /// The last snapshot row downstream holds: its table (`schema.table`), key, and sequence position.
+    public struct Resume: Sendable {
+        public var table: String
+        public var keyValues: [PgValue]
+        public var lsn: LSN
+        public var index: UInt32
+
+        public init(table: String, keyValues: [PgValue], lsn: LSN, index: UInt32) {
+            self.table = table
+            self.keyValues = keyValues
+            self.lsn = lsn
+            self.index = index
+        }
+    }
+
+    public var resumeAfter: Resume?
+
+    public init(resumeAfter: Resume? = nil) {
+        self.resumeAfter = resumeAfter
     }
 }

@@ -104,7 +104,10 @@ final class ReplicationLoop {
         }
         let replication = try PostgresConnection(configuration.connection, replication: true)
         self.replication = replication
-        try prepareSlot(catalog, replication)
+        let exported = try prepareSlot(catalog, replication)
+        if !hasStreamed, let plan = configuration.snapshot {
+            try takeSnapshot(plan, exported: exported, catalog: catalog, database: database)
+        }
         let publication = SQL.literal(SQL.identifier(configuration.publication))
         // 0/0: start at the slot's confirmed_flush_lsn (what was acknowledged as durable).
         try replication.startCopyBoth(
@@ -117,7 +120,11 @@ final class ReplicationLoop {
         try stream(replication)
     }
 
-    private func prepareSlot(_ catalog: SourceCatalog, _ replication: PostgresConnection) throws {
+    /// Creates the slot unless it exists. With a snapshot to take, a new slot exports its snapshot:
+    /// its name and consistent point are returned (valid until the next command on `replication`).
+    private func prepareSlot(_ catalog: SourceCatalog, _ replication: PostgresConnection) throws
+        -> (name: String, consistentPoint: LSN)?
+    {
         let slot = SQL.identifier(configuration.slot)
         if configuration.temporarySlot {
             if hasStreamed {
@@ -126,7 +133,7 @@ final class ReplicationLoop {
                 )
             }
             try replication.execute("CREATE_REPLICATION_SLOT \(slot) TEMPORARY LOGICAL pgoutput (SNAPSHOT 'nothing')")
-            return
+            return nil
         }
         if let existing = try catalog.slot(configuration.slot) {
             guard existing.plugin == "pgoutput" else {
@@ -142,11 +149,19 @@ final class ReplicationLoop {
                     message: "replication slot \(configuration.slot) is in use by another process",
                     server: catalog.server)
             }
-            return
+            return nil
         }
         do {
-            try replication.execute("CREATE_REPLICATION_SLOT \(slot) LOGICAL pgoutput (SNAPSHOT 'nothing')")
+            let export = configuration.snapshot != nil && !hasStreamed
+            let created = try replication.execute(
+                "CREATE_REPLICATION_SLOT \(slot) LOGICAL pgoutput (SNAPSHOT '\(export ? "export" : "nothing")')")
             logger.info("created replication slot")
+            if export, let name = created.value(0, "snapshot_name"),
+                let point = created.value(0, "consistent_point").flatMap({ LSN(string: $0) })
+            {
+                return (name, point)
+            }
+            return nil
         } catch {
             guard error.sqlState == "53400" else { throw error }
             throw CaptureError(
@@ -154,6 +169,44 @@ final class ReplicationLoop {
                 message:
                     "cannot create replication slot \(configuration.slot) on \(catalog.server): all replication slots are in use (raise max_replication_slots or drop unused slots)"
             )
+        }
+    }
+
+    /// `snapshot: initial`: hands the published tables' rows out before streaming starts, then a
+    /// batch marking the snapshot complete.
+    private func takeSnapshot(
+        _ plan: SnapshotPlan, exported: (name: String, consistentPoint: LSN)?, catalog: SourceCatalog, database: String
+    ) throws {
+        var consistentPoint = exported?.consistentPoint ?? .zero
+        if exported == nil {
+            let confirmed = try catalog.connection.execute(
+                "SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = $1", [configuration.slot]
+            ).scalar
+            consistentPoint = confirmed.flatMap { LSN(string: $0) } ?? .zero
+        }
+        logger.info(
+            plan.resumeAfter == nil ? "initial snapshot starting" : "initial snapshot resuming",
+            metadata: ["cdc.consistent_point": "\(consistentPoint)", "cdc.resume_table": "\(plan.resumeAfter?.table ?? "")"])
+        let snapshot = InitialSnapshot(
+            connection: configuration.connection, publication: configuration.publication, database: database)
+        let rows = try snapshot.run(
+            start: exported.map { .exported(name: $0.name) } ?? .fresh, consistentPoint: consistentPoint,
+            resume: plan.resumeAfter, catalog: catalog
+        ) { records in try self.hand(CaptureBatch(records: records, acknowledgeLSN: nil)) }
+        var done = CaptureBatch(records: [], acknowledgeLSN: nil)
+        done.snapshotComplete = true
+        try hand(done)
+        logger.info("initial snapshot done", metadata: ["cdc.rows": "\(rows)"])
+    }
+
+    /// Hands a batch to the consumer outside streaming (no status updates are due then).
+    private func hand(_ batch: CaptureBatch) throws {
+        while true {
+            switch source.channel.send(batch, timeout: 1) {
+            case .sent: return
+            case .timedOut: if source.isStopping { throw Stopped() }
+            case .cancelled: throw Stopped()
+            }
         }
     }
 

@@ -70,13 +70,15 @@ struct Daemon {
         if tables.isEmpty && !configuration.pipelines.contains(where: { $0.tables.isEmpty }) {
             tables = Array(Set(configuration.pipelines.flatMap(\.tables)))
         }
+        let snapshotMarker = configuration.stateDirectory + "/snapshot-done"
         let source = PostgresSource(
             configuration: PostgresSource.Configuration(
                 connection: try ConnectionString(postgres.url), slot: postgres.slot, publication: postgres.publication,
-                tables: tables, skipThrough: try CaptureToStream.skipThrough(stream)),
+                tables: tables, skipThrough: try CaptureToStream.skipThrough(stream),
+                snapshot: postgres.snapshot == .initial ? try CaptureToStream.snapshotPlan(stream, marker: snapshotMarker) : nil),
             logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: CaptureService(capture: CaptureToStream(source: source, stream: stream, logger: logger)))
+            .init(service: CaptureService(capture: CaptureToStream(source: source, stream: stream, logger: logger, snapshotMarker: snapshotMarker)))
         ]
         var runners: [Capture.Pipeline] = []
         for pipeline in configuration.pipelines {
