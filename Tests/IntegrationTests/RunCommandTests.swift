@@ -79,6 +79,37 @@ struct RunCommandTests {
             throw CaptureTimeout(what: "slot \(slot)")
         }
 
+        /// The crash tests' workload: `rows` inserts, then 9 rounds of updates of every row, in
+        /// 100-row transactions `pause` apart: `rows × 10` changes, each row's versions 1...10 in order.
+        func versionedWorkload(rows: Int, pause: Duration) -> Task<Void, any Error> {
+            let table = self.table
+            return Task.detached {
+                let db = try TestPostgres.connect()
+                for round in 1...10 {
+                    for start in stride(from: 1, through: rows, by: 100) {
+                        try db.execute(
+                            round == 1
+                                ? "INSERT INTO \(table) SELECT g, 'v', 1 FROM generate_series(\(start), \(start + 99)) g"
+                                : "UPDATE \(table) SET version = version + 1 WHERE id BETWEEN \(start) AND \(start + 99)")
+                        try await Task.sleep(for: pause)
+                    }
+                }
+            }
+        }
+
+        /// SIGKILLs the daemon `times` times, 0.3–1.2 s apart, restarting it each time; returns the
+        /// one running at the end.
+        func killAndRestart(_ daemon: BackgroundProcess, times: Int) async throws -> BackgroundProcess {
+            var daemon = daemon
+            for _ in 0..<times {
+                try await Task.sleep(for: .milliseconds(Int.random(in: 300...1200)))
+                daemon.signal(SIGKILL)
+                _ = await daemon.wait(timeout: .seconds(10))
+                daemon = try start()
+            }
+            return daemon
+        }
+
         func cleanUp() {
             let db = try? TestPostgres.connect(url)
             _ = try? db?.execute("SELECT pg_drop_replication_slot($1)", [slot])
@@ -140,28 +171,9 @@ struct RunCommandTests {
         try await setup.waitUntilSlotReady()
         // The workload: 2,000 inserts then 9 rounds of updates of every row, in 100-row
         // transactions: 20,000 changes, each row's versions 1...10 in order.
-        let table = setup.table
-        let workload = Task.detached {
-            let db = try TestPostgres.connect()
-            for start in stride(from: 1, through: 2000, by: 100) {
-                try db.execute("INSERT INTO \(table) SELECT g, 'v', 1 FROM generate_series(\(start), \(start + 99)) g")
-                try await Task.sleep(for: .milliseconds(15))
-            }
-            for _ in 2...10 {
-                for start in stride(from: 1, through: 2000, by: 100) {
-                    try db.execute("UPDATE \(table) SET version = version + 1 WHERE id BETWEEN \(start) AND \(start + 99)")
-                    try await Task.sleep(for: .milliseconds(15))
-                }
-            }
-        }
-        var kills = 0
-        while kills < 6 {
-            try await Task.sleep(for: .milliseconds(Int.random(in: 300...1200)))
-            daemon.signal(SIGKILL)
-            _ = await daemon.wait(timeout: .seconds(10))
-            kills += 1
-            daemon = try setup.start()
-        }
+        let workload = setup.versionedWorkload(rows: 2000, pause: .milliseconds(15))
+        let kills = 6
+        daemon = try await setup.killAndRestart(daemon, times: kills)
         try await workload.value
         // Wait for 20,000 distinct changes (the file also holds redeliveries after the kills).
         let deadline = ContinuousClock.now + .seconds(120)

@@ -200,28 +200,9 @@ struct WebhookRunTests {
         var daemon = try setup.start()
         try await setup.waitUntilSlotReady()
         // 1,000 inserts then 9 rounds of updates of every row, in 100-row transactions: 10,000 changes.
-        let table = setup.table
-        let workload = Task.detached {
-            let db = try TestPostgres.connect()
-            for start in stride(from: 1, through: 1000, by: 100) {
-                try db.execute("INSERT INTO \(table) SELECT g, 'v', 1 FROM generate_series(\(start), \(start + 99)) g")
-                try await Task.sleep(for: .milliseconds(30))
-            }
-            for _ in 2...10 {
-                for start in stride(from: 1, through: 1000, by: 100) {
-                    try db.execute("UPDATE \(table) SET version = version + 1 WHERE id BETWEEN \(start) AND \(start + 99)")
-                    try await Task.sleep(for: .milliseconds(30))
-                }
-            }
-        }
-        var kills = 0
-        while kills < 6 {
-            try await Task.sleep(for: .milliseconds(Int.random(in: 300...1200)))
-            daemon.signal(SIGKILL)
-            _ = await daemon.wait(timeout: .seconds(10))
-            kills += 1
-            daemon = try setup.start()
-        }
+        let workload = setup.versionedWorkload(rows: 1000, pause: .milliseconds(30))
+        let kills = 6
+        daemon = try await setup.killAndRestart(daemon, times: kills)
         try await workload.value
         let requests = try await receiver.waitForRequests(timeout: .seconds(180), "10,000 changes") {
             Self.delivered($0).count >= 10_000

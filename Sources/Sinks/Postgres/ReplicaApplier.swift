@@ -100,9 +100,7 @@ final class ReplicaApplier: @unchecked Sendable {
         }
         guard let last = records.last?.sequenceNumber else { return }
         let started = ContinuousClock.now
-        var plan = try ApplyPlan(records: records, copyInserts: true) { (record) throws(SinkError) in
-            try self.table(for: record, connection)
-        }
+        var plan = try self.plan(records, connection, copyInserts: true)
         let planned = ContinuousClock.now
         var outcome = run(plan, records, connection, checkpoint: last)
         if case .statement(let index, let error)? = outcome, index < plan.operations.count,
@@ -110,7 +108,7 @@ final class ReplicaApplier: @unchecked Sendable {
         {
             // A row that already exists: apply the batch again with upserts.
             logger.debug("a copied row exists in the target; applying the batch with upserts")
-            plan = try ApplyPlan(records: records) { (record) throws(SinkError) in try self.table(for: record, connection) }
+            plan = try self.plan(records, connection)
             outcome = run(plan, records, connection, checkpoint: last)
         }
         switch outcome {
@@ -129,6 +127,15 @@ final class ReplicaApplier: @unchecked Sendable {
         case .statement(let index, let error)?:
             try handleStatementFailure(
                 index < plan.operations.count ? plan.operations[index] : nil, error, records, connection)
+        }
+    }
+
+    /// The statements for `records`, each relation resolved against the target (see `table(for:_:)`).
+    private func plan(
+        _ records: [ChangeRecord], _ connection: PostgresConnection, multiRow: Bool = true, copyInserts: Bool = false
+    ) throws(SinkError) -> ApplyPlan {
+        try ApplyPlan(records: records, multiRow: multiRow, copyInserts: copyInserts) { (record) throws(SinkError) in
+            try self.table(for: record, connection)
         }
     }
 
@@ -276,9 +283,7 @@ final class ReplicaApplier: @unchecked Sendable {
         var failure = error
         if operation.records.count > 1 {
             let head = Array(records[..<operation.records.upperBound])
-            let single = try ApplyPlan(records: head, multiRow: false) { (record) throws(SinkError) in
-                try self.table(for: record, connection)
-            }
+            let single = try plan(head, connection, multiRow: false)
             if case .statement(let index, let exact)? = run(single, head, connection, checkpoint: nil) {
                 failing = single.operations[index].records.lowerBound
                 failure = exact
@@ -287,8 +292,8 @@ final class ReplicaApplier: @unchecked Sendable {
         // Commit what precedes the failing record, then report it alone.
         if failing > 0 {
             let before = Array(records[..<failing])
-            let plan = try ApplyPlan(records: before) { (record) throws(SinkError) in try self.table(for: record, connection) }
-            if let again = run(plan, before, connection, checkpoint: before[before.count - 1].sequenceNumber) {
+            let prefix = try plan(before, connection)
+            if let again = run(prefix, before, connection, checkpoint: before[before.count - 1].sequenceNumber) {
                 disconnect()
                 throw SinkError(retryable: true, message: "postgres sink: \(again)")
             }
@@ -301,9 +306,4 @@ final class ReplicaApplier: @unchecked Sendable {
             message: "postgres sink: \(table.targetName) key \(table.describeKey(of: record)): \(failure.message)"
                 + (failure.detail.map { " (\($0))" } ?? "") + " (SQLSTATE \(failure.sqlState ?? state))")
     }
-}
-
-extension Duration {
-    /// Whole milliseconds, for logs.
-    var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
 }

@@ -70,10 +70,5 @@ extension WebhookSink {
             if let at = rest[..<authorityEnd].lastIndex(of: "@") { rest = rest[rest.index(after: at)...] }
             return String(url[..<schemeEnd.upperBound]) + rest
         }
-
-        static func milliseconds(_ duration: Duration) -> Int {
-            let (seconds, attoseconds) = duration.components
-            return max(1, Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000))
-        }
     }
 }

@@ -38,8 +38,8 @@ public final class WebhookSink: Sink {
         headers.append("Expect:")  // no 100-continue round trip
         headers += configuration.headers.map { "\($0.name): \($0.value)" }
         let options = CurlOptions(
-            url: configuration.url, timeoutMilliseconds: Configuration.milliseconds(configuration.timeout),
-            connectTimeoutMilliseconds: Configuration.milliseconds(configuration.connectTimeout),
+            url: configuration.url, timeoutMilliseconds: Int(max(1, configuration.timeout.milliseconds)),
+            connectTimeoutMilliseconds: Int(max(1, configuration.connectTimeout.milliseconds)),
             verifyTLS: !configuration.insecureSkipVerify, caFile: configuration.caFile, fixedHeaders: headers)
         let perLoop = max(1, configuration.maximumConcurrentRequests / max(1, configuration.eventLoops))
         do {
