@@ -30,6 +30,8 @@ let package = Package(
             pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
+        // CRC-32C with the CPU's instruction (SSE4.2 / ARMv8 CRC), for the stream's record checksums.
+        .target(name: "CCRC32C"),
         // Pure Swift: record model, pgoutput decoder, value mapping, JSON rendering. No I/O.
         .target(name: "CDCCore"),
         // The one libpq wrapper, shared by Capture and Sinks.
@@ -38,7 +40,7 @@ let package = Package(
         .target(
             name: "Capture",
             dependencies: [
-                "CDCCore", "LibPQ",
+                "CDCCore", "LibPQ", "CCRC32C",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ]

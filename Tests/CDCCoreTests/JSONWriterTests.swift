@@ -65,6 +65,9 @@ struct JSONWriterTests {
         #expect(Self.text { $0.writeHexZeroPadded(0x16B3748, width: 16) } == "00000000016B3748")
         #expect(Self.text { $0.writeHexZeroPadded(0, width: 1) } == "0")
         #expect(Self.text { $0.writeHexZeroPadded(UInt64.max, width: 1) } == "FFFFFFFFFFFFFFFF")
+        #expect(Self.text { $0.writeZeroPadded(UInt64.max, width: 30) } == "000000000018446744073709551615")
+        #expect(Self.text { $0.writeHexZeroPadded(0xAB, width: 24) } == "0000000000000000000000AB")
+        #expect(Self.text { $0.writeRaw("x"); $0.writeZeroPadded(7, width: 2); $0.writeRaw("y") } == "x07y")
     }
 
     // RFC 4648 §10 test vectors.

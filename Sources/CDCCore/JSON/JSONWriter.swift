@@ -101,16 +101,19 @@ public struct JSONWriter: Sendable {
         writeDigits(value, count: Swift.max(width, digits), radixShift: 4)
     }
 
-    /// Appends `count` zeros, then fills them from the right with the digits of `value` in base 10
-    /// (`radixShift` 0) or 16 (`radixShift` 4), without temporary buffers.
+    /// Appends the digits of `value` in base 10 (`radixShift` 0) or 16 (`radixShift` 4), left-padded
+    /// with zeros to `count`: formatted right to left in a stack buffer, then appended in one piece.
     @inline(__always)
     private mutating func writeDigits(_ value: UInt64, count: Int, radixShift: UInt64) {
-        let start = bytes.count
-        for _ in 0..<count { bytes.append(UInt8(ascii: "0")) }
-        bytes.withUnsafeMutableBufferPointer { p in
-            var i = start &+ count &- 1
+        guard count <= 24 else {
+            for _ in 0..<(count - 24) { bytes.append(UInt8(ascii: "0")) }
+            writeDigits(value, count: 24, radixShift: radixShift)
+            return
+        }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { p in
+            var i = count &- 1
             var v = value
-            while v > 0 {
+            while i >= 0 {
                 let d: UInt8
                 if radixShift == 0 {
                     let (q, r) = v.quotientAndRemainder(dividingBy: 10)
@@ -123,6 +126,7 @@ public struct JSONWriter: Sendable {
                 p[i] = d < 10 ? UInt8(ascii: "0") &+ d : UInt8(ascii: "A") &+ (d &- 10)
                 i &-= 1
             }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: p[0..<count]))
         }
     }
 

@@ -43,6 +43,9 @@ public final class Relation: Sendable {
     public let keyIndexes: [Int]
     /// `schema.table`, plain and unquoted (design.md: `Sales Dept.Order Items`).
     public let qualifiedName: String
+    /// Each column's JSON object member name with its colon (`"name":`), escaped once here rather
+    /// than for every value rendered.
+    public let jsonMemberNames: [[UInt8]]
 
     public init(
         oid: UInt32, schema: String, name: String, replicaIdentity: ReplicaIdentity,
@@ -55,5 +58,10 @@ public final class Relation: Sendable {
         self.columns = columns
         self.keyIndexes = keyIndexes
         self.qualifiedName = schema + "." + name
+        self.jsonMemberNames = columns.map { column in
+            var writer = JSONWriter(capacity: column.name.utf8.count + 3)
+            writer.writeKey(column.name)
+            return writer.bytes
+        }
     }
 }

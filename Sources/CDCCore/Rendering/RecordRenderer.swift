@@ -189,8 +189,7 @@ public struct RecordRenderer: Sendable {
         var size = 0
         var first = true
         for (columnIndex, value) in zip(relation.keyIndexes, values) {
-            size &+= Self.writeMember(
-                relation.columns[columnIndex], value, attributeValues: attributeValues, first: &first, into: &w)
+            size &+= Self.writeMember(relation, columnIndex, value, attributeValues: attributeValues, first: &first, into: &w)
         }
         w.endObject()
         return size
@@ -203,8 +202,9 @@ public struct RecordRenderer: Sendable {
         w.beginObject()
         var size = 0
         var first = true
-        for (column, value) in zip(relation.columns, values) {
-            size &+= Self.writeMember(column, value, attributeValues: attributeValues, first: &first, into: &w)
+        for columnIndex in 0..<min(values.count, relation.columns.count) {
+            size &+= Self.writeMember(
+                relation, columnIndex, values[columnIndex], attributeValues: attributeValues, first: &first, into: &w)
         }
         w.endObject()
         return size
@@ -212,19 +212,21 @@ public struct RecordRenderer: Sendable {
 
     @inline(__always)
     private static func writeMember(
-        _ column: Relation.Column, _ value: PgValue, attributeValues: Bool, first: inout Bool,
+        _ relation: Relation, _ columnIndex: Int, _ value: PgValue, attributeValues: Bool, first: inout Bool,
         into w: inout JSONWriter
     ) -> Int {
         if isUnchanged(value) { return 0 }
         if !first { w.comma() }
         first = false
-        w.writeKey(column.name)
+        let name = relation.jsonMemberNames[columnIndex]
+        w.writeRaw(name)
+        let kind = relation.columns[columnIndex].kind
         if attributeValues {
-            ValueRenderer.writeAttributeValue(value, kind: column.kind, into: &w)
+            ValueRenderer.writeAttributeValue(value, kind: kind, into: &w)
         } else {
-            ValueRenderer.writeJSON(value, kind: column.kind, into: &w)
+            ValueRenderer.writeJSON(value, kind: kind, into: &w)
         }
-        return column.name.utf8.count &+ textCount(value)
+        return relation.columns[columnIndex].name.utf8.count &+ textCount(value)
     }
 
     @inline(__always)

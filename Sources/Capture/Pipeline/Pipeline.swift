@@ -63,7 +63,7 @@ public final class Pipeline: Sendable {
         case .atTimestamp(let micros):
             position = try firstOffset(appendedAtOrAfter: micros) - 1
         }
-        try checkpoints.save(position)
+        try checkpoints.save(position, durable: true)
         logger.info("pipeline created", metadata: ["cdc.checkpoint": "\(position)"])
         return position
     }
@@ -117,7 +117,7 @@ public final class Pipeline: Sendable {
                         metadata: ["cdc.lost_records": "\(lost)", "cdc.checkpoint": "\(checkpoint)"])
                     checkpoint = (error.firstAvailable ?? checkpoint + 1) - 1
                     cursor = checkpoint
-                    try checkpoints.save(checkpoint)
+                    try checkpoints.save(checkpoint, durable: true)
                     state.update {
                         $0.trimmedRecords += lost
                         $0.checkpoint = checkpoint
@@ -141,32 +141,36 @@ public final class Pipeline: Sendable {
                         }
                     }
                 }
-                let items = try prepare(entries)
+                let last = entries.last!
+                let batch = try prepare(&entries)
                 try await settle(&group)
-                group.addTask { try await self.deliver(items) }
-                inFlight = entries.last
-                cursor = entries.last!.offset
+                group.addTask { try await self.deliver(batch) }
+                inFlight = last
+                cursor = last.offset
             }
             try await settle(&group)
+            // On a clean stop the checkpoint is durable (saves in between are fsynced at most once a second).
+            try checkpoints.save(checkpoint, durable: true)
         }
     }
 
-    typealias Item = (offset: UInt64, item: SinkItem, appendedAt: Int64)
-
-    /// Filters, transforms and renders a batch of entries into the items to deliver.
-    func prepare(_ entries: [StreamLog.Entry]) throws -> [Item] {
-        var items: [Item] = []
-        items.reserveCapacity(entries.count)
+    /// Filters, transforms and renders a batch of entries into the items to deliver. The entries are
+    /// consumed (their records move into the items, uncopied); `entries` is empty afterwards.
+    func prepare(_ entries: inout [StreamLog.Entry]) throws -> PreparedBatch {
+        var batch = PreparedBatch(capacity: entries.count)
         var filtered = 0
         // A sink that applies records (the Postgres replica) needs no JSON unless a filter or a
         // function does; it is then rendered only for what gets dead-lettered.
         let render = configuration.filter != nil || !functions.isEmpty || (sink?.needsJSON ?? true)
-        for entry in entries {
+        // From the end, so each entry is moved out of the array rather than copied; reversed after.
+        while !entries.isEmpty {
+            let entry = entries.removeLast()
             guard configuration.tables.matchesTable(entry.record.relation.qualifiedName) else {
                 filtered += 1
                 continue
             }
-            var record = entry.record
+            let (offset, appendedAt) = (entry.offset, entry.appendedAt)
+            var record = (consume entry).record
             if !configuration.transforms.isEmpty { configuration.transforms.apply(to: &record) }
             var writer = JSONWriter()
             if render { configuration.renderer.render(record, into: &writer) }
@@ -174,26 +178,28 @@ public final class Pipeline: Sendable {
                 filtered += 1
                 continue
             }
-            items.append(
-                (entry.offset, SinkItem(record: record, json: writer.bytes),
-                 entry.appendedAt))
+            batch.append(offset: offset, item: SinkItem(record: record, json: writer.bytes), appendedAt: appendedAt)
         }
+        batch.reverse()
         state.update { $0.filtered += UInt64(filtered) }
-        return items
+        return batch
     }
 
     /// Delivers prepared items: in order, or in `parallelization` lanes by key.
-    func deliver(_ items: [Item]) async throws {
-        guard !items.isEmpty else { return }
+    func deliver(_ batch: PreparedBatch) async throws {
+        guard !batch.isEmpty else { return }
         let lanes = configuration.parallelization
         if lanes <= 1 {
-            for chunk in items.chunked(configuration.batchSize) { try await deliver(chunk, lane: 0) }
+            for chunk in batch.chunked(configuration.batchSize) { try await deliver(chunk, lane: 0) }
             return
         }
         // parallelization > 1: records with the same key go to the same lane, in order; lanes run
         // concurrently; the checkpoint moves once every lane has finished.
-        var byLane = [[(offset: UInt64, item: SinkItem, appendedAt: Int64)]](repeating: [], count: lanes)
-        for item in items { byLane[Self.lane(of: item.item, lanes: lanes)].append(item) }
+        var byLane = [PreparedBatch](repeating: PreparedBatch(), count: lanes)
+        for i in 0..<batch.count {
+            byLane[Self.lane(of: batch.items[i], lanes: lanes)].append(
+                offset: batch.offsets[i], item: batch.items[i], appendedAt: batch.appendedAt[i])
+        }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for (lane, laneItems) in byLane.enumerated() where !laneItems.isEmpty {
                 group.addTask {
@@ -227,17 +233,15 @@ public final class Pipeline: Sendable {
         return Int(hash % UInt64(lanes))
     }
 
-    private func deliver(
-        _ items: ArraySlice<(offset: UInt64, item: SinkItem, appendedAt: Int64)>, lane: Int
-    ) async throws {
-        var remaining = items
+    private func deliver(_ batch: PreparedBatch, lane: Int) async throws {
+        var remaining = batch
         var attempt = 0
-        let firstAttempt = Self.timestamp()
+        let firstAttempt = Date()  // formatted only if something is dead-lettered
         while true {
             attempt += 1
             let started = ContinuousClock.now
             do {
-                try await process(remaining.map(\.item), lane: lane)
+                try await process(remaining.items, lane: lane)
                 recordAttempt(since: started, failed: false)
                 state.update {
                     $0.delivered += UInt64(remaining.count)
@@ -257,35 +261,35 @@ public final class Pipeline: Sendable {
                 }
                 // ReportBatchItemFailures: everything before the lowest failed item was delivered.
                 if !error.failedSequenceNumbers.isEmpty,
-                    let lowest = remaining.firstIndex(where: { error.failedSequenceNumbers.contains($0.item.sequenceNumber) })
+                    let lowest = remaining.items.firstIndex(where: { error.failedSequenceNumbers.contains($0.sequenceNumber) })
                 {
-                    let delivered = lowest - remaining.startIndex
-                    state.update { $0.delivered += UInt64(delivered) }
-                    remaining = remaining[lowest...]
+                    state.update { $0.delivered += UInt64(lowest) }
+                    remaining = remaining.suffix(from: lowest)
                 }
                 // A non-retryable failure that names its items (a row the replica rejects, a 4xx for
                 // one record): retrying cannot help them, so they are dead-lettered at once and the
                 // rest of the batch goes on.
                 if !error.retryable && !error.failedSequenceNumbers.isEmpty {
                     let failed = Set(error.failedSequenceNumbers)
-                    let dead = remaining.filter { failed.contains($0.item.sequenceNumber) }
+                    let items = remaining.items
+                    let dead = remaining.filter { failed.contains(items[$0].sequenceNumber) }
                     if !dead.isEmpty {
-                        try deadLetter(dead[...], error: error.message, attempts: attempt, firstAttempt: firstAttempt)
-                        remaining = remaining.filter { !failed.contains($0.item.sequenceNumber) }[...]
+                        try deadLetter(dead, error: error.message, attempts: attempt, firstAttempt: firstAttempt)
+                        remaining = remaining.filter { !failed.contains(items[$0].sequenceNumber) }
                         if remaining.isEmpty { return }
                         attempt = 0
                         continue
                     }
                 }
                 if configuration.retry.bisectOnError && remaining.count > 1 && error.retryable {
-                    let middle = remaining.startIndex + remaining.count / 2
+                    let middle = remaining.count / 2
                     logger.warning(
                         "batch failed, bisecting", metadata: ["cdc.error": "\(error.message)", "cdc.batch_size": "\(remaining.count)"])
-                    try await deliver(remaining[..<middle], lane: lane)
-                    try await deliver(remaining[middle...], lane: lane)
+                    try await deliver(remaining[0..<middle], lane: lane)
+                    try await deliver(remaining.suffix(from: middle), lane: lane)
                     return
                 }
-                let oldest = remaining.map(\.appendedAt).min() ?? 0
+                let oldest = remaining.appendedAt.min() ?? 0
                 let age = StreamLog.wallClockMicroseconds() - oldest
                 let exhausted =
                     !error.retryable
@@ -342,16 +346,14 @@ public final class Pipeline: Sendable {
         }
     }
 
-    private func deadLetter(
-        _ items: ArraySlice<(offset: UInt64, item: SinkItem, appendedAt: Int64)>, error: String, attempts: Int,
-        firstAttempt: String
-    ) throws {
+    private func deadLetter(_ items: PreparedBatch, error: String, attempts: Int, firstAttempt: Date) throws {
         let now = Self.timestamp()
+        let firstAttempt = Self.timestamp(firstAttempt)
         try deadLetters.append(
-            items.map {
+            items.items.indices.map { i in
                 DeadLetterQueue.Entry(
-                    streamOffset: $0.offset, sequenceNumber: $0.item.sequenceNumber,
-                    item: json(of: $0.item),
+                    streamOffset: items.offsets[i], sequenceNumber: items.items[i].sequenceNumber,
+                    item: json(of: items.items[i]),
                     error: error, attempts: attempts, firstAttempt: firstAttempt, lastAttempt: now)
             })
         state.update { $0.deadLettered += UInt64(items.count) }
@@ -388,10 +390,12 @@ public final class Pipeline: Sendable {
         return entries.count
     }
 
-    static func timestamp() -> String {
+    /// RFC 3339 with fractional seconds (dead-letter entries; not on the delivery path: a formatter
+    /// costs more to create than a batch of records to render).
+    static func timestamp(_ date: Date = Date()) -> String {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: Date())
+        return formatter.string(from: date)
     }
 }
 
@@ -400,11 +404,4 @@ public struct PipelineDisabled: Error, CustomStringConvertible {
     public var pipeline: String
     public var reason: String
     public var description: String { "pipeline \(pipeline) disabled: \(reason)" }
-}
-
-extension Array {
-    /// Consecutive slices of at most `size` elements.
-    func chunked(_ size: Int) -> [ArraySlice<Element>] {
-        stride(from: 0, to: count, by: Swift.max(1, size)).map { self[$0..<Swift.min($0 + size, count)] }
-    }
 }
