@@ -60,12 +60,18 @@ public struct SinkError: Error, CustomStringConvertible, Sendable {
 
 /// A destination for a pipeline's batches.
 ///
-/// Contract: `write` returns only once every item of the batch is durable in the destination (for
-/// a file: written and fsynced; for a replica: committed; for a webhook: answered 2xx). It is
-/// called by one pipeline task at a time, with batches in stream order; delivering a batch again
-/// after a crash must be harmless (at-least-once), unless the sink makes it exactly-once itself.
+/// Contract: `write` returns only once the destination has taken every item of the batch (for a
+/// replica: committed; for a webhook: answered 2xx; for a file: written), and every item taken is
+/// durable once `flush` returns (for a file: fsynced; for the others at once, so their `flush` does
+/// nothing). The pipeline calls `flush` before it saves a checkpoint, so a saved checkpoint never
+/// covers an item that a crash of the machine could lose. `write` is called by one pipeline task at
+/// a time, with batches in stream order; delivering a batch again after a crash must be harmless
+/// (at-least-once), unless the sink makes it exactly-once itself.
 public protocol Sink: Sendable {
     func write(_ items: [SinkItem]) async throws(SinkError)
+    /// Makes every item taken by `write` so far durable (see the contract above). Default: nothing
+    /// to do.
+    func flush() async throws(SinkError)
     /// Delivers dead-lettered items again (`cdcd dlq replay`). They are older than what the sink
     /// already took: a sink that skips what it has seen (the Postgres replica) must not skip these.
     func writeReplayed(_ items: [SinkItem]) async throws(SinkError)
@@ -79,6 +85,7 @@ public protocol Sink: Sendable {
 }
 
 extension Sink {
+    public func flush() async throws(SinkError) {}
     public func writeReplayed(_ items: [SinkItem]) async throws(SinkError) { try await write(items) }
     public func prepare() async throws(SinkError) {}
     public var needsJSON: Bool { true }

@@ -63,7 +63,7 @@ public final class Pipeline: Sendable {
         case .atTimestamp(let micros):
             position = try firstOffset(appendedAtOrAfter: micros) - 1
         }
-        try checkpoints.save(position, durable: true)
+        try checkpoints.save(position)
         logger.info("pipeline created", metadata: ["cdc.checkpoint": "\(position)"])
         return position
     }
@@ -84,20 +84,62 @@ public final class Pipeline: Sendable {
     /// While a batch is in the sink, the next one is read and prepared (filtered, rendered), so the
     /// sink's round trips and the pipeline's CPU work overlap; batches still reach the sink one at a
     /// time, in order, and the checkpoint moves only past a batch the sink has taken.
+    ///
+    /// The checkpoint moves in memory after every batch and is saved (the sink flushed first, then
+    /// the file replaced durably) at most once per `checkpointInterval` while records keep coming,
+    /// at once when the pipeline catches up, and when it stops — as Kafka consumers commit offsets.
+    /// A crash (of cdcd or of the machine) so brings back a checkpoint at most that old: those
+    /// records are delivered again (at least once), none is skipped. Two fsyncs per batch would
+    /// otherwise bound a fast sink to a few hundred batches a second.
     public func run() async throws {
         var checkpoint = try initialCheckpoint()
         state.update { $0.checkpoint = checkpoint; $0.state = .running }
+        /// The checkpoint on disk, and when it was saved.
+        var saved = checkpoint
+        var savedAt = ContinuousClock.now
+        /// Flushes the sink and saves `checkpoint`, when it moved and (unless `force`) the last
+        /// save is `checkpointInterval` old. A failed flush leaves the saved checkpoint as it was.
+        func persist(_ checkpoint: UInt64, force: Bool) async throws {
+            guard checkpoint != saved, force || ContinuousClock.now - savedAt >= Self.checkpointInterval else { return }
+            do {
+                try await sink?.flush()
+            } catch {
+                logger.warning("the sink could not flush; the checkpoint is not saved yet", metadata: ["cdc.error": "\(error.message)"])
+                return
+            }
+            try checkpoints.save(checkpoint)
+            saved = checkpoint
+            savedAt = ContinuousClock.now
+        }
+        do {
+            try await run(checkpoint: &checkpoint, persist: persist)
+        } catch {
+            // Disabled or failed: keep what was delivered before the failure.
+            try? await persist(checkpoint, force: true)
+            throw error
+        }
+        // A clean stop: the checkpoint is saved.
+        try await persist(checkpoint, force: true)
+    }
+
+    /// The longest the saved checkpoint lags behind the delivered records while they keep coming.
+    static let checkpointInterval: Duration = .seconds(1)
+
+    /// `run()`'s loop; `checkpoint` moves past each delivered batch, `persist` saves it.
+    private func run(
+        checkpoint: inout UInt64, persist: (_ checkpoint: UInt64, _ force: Bool) async throws -> Void
+    ) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             /// The last offset handed to a delivery (ahead of `checkpoint` while one is in flight).
             var cursor = checkpoint
             var inFlight: StreamLog.Entry?
-            /// Waits for the delivery in flight, then checkpoints past it.
+            /// Waits for the delivery in flight, then moves the checkpoint past it.
             func settle(_ group: inout ThrowingTaskGroup<Void, any Error>) async throws {
                 guard let last = inFlight else { return }
                 try await group.next()
                 inFlight = nil
                 checkpoint = last.offset
-                try checkpoints.save(checkpoint)
+                try await persist(checkpoint, false)
                 state.update {
                     $0.checkpoint = checkpoint
                     $0.iteratorAgeMillis = max(0, (StreamLog.wallClockMicroseconds() - last.appendedAt) / 1000)
@@ -117,7 +159,7 @@ public final class Pipeline: Sendable {
                         metadata: ["cdc.lost_records": "\(lost)", "cdc.checkpoint": "\(checkpoint)"])
                     checkpoint = (error.firstAvailable ?? checkpoint + 1) - 1
                     cursor = checkpoint
-                    try checkpoints.save(checkpoint, durable: true)
+                    try await persist(checkpoint, true)
                     state.update {
                         $0.trimmedRecords += lost
                         $0.checkpoint = checkpoint
@@ -126,6 +168,7 @@ public final class Pipeline: Sendable {
                 }
                 if entries.isEmpty {
                     try await settle(&group)
+                    try await persist(checkpoint, true)  // caught up: save now
                     _ = await stream.waitForRecords(from: cursor + 1, timeout: .seconds(1))
                     continue
                 }
@@ -149,8 +192,6 @@ public final class Pipeline: Sendable {
                 cursor = last.offset
             }
             try await settle(&group)
-            // On a clean stop the checkpoint is durable (saves in between are fsynced at most once a second).
-            try checkpoints.save(checkpoint, durable: true)
         }
     }
 
@@ -385,6 +426,7 @@ public final class Pipeline: Sendable {
             return SinkItem(sequenceNumber: entry.sequenceNumber, record: record, json: entry.item.jsonBytes)
         }
         try await process(items, lane: 0, replay: true)
+        try await sink?.flush()  // durable before they leave the queue
         // Only what was replayed: the running pipeline may have dead-lettered more meanwhile.
         try deadLetters.removeFirst(entries.count)
         return entries.count

@@ -1,7 +1,8 @@
 import CDCCore
 import Foundation
 
-/// JSON Lines to a file (appended, fsynced per batch) or to stdout: for debugging and for pipes.
+/// JSON Lines to a file (appended; fsynced by `flush`, which the pipeline calls before it saves a
+/// checkpoint) or to stdout: for debugging and for pipes.
 ///
 /// `@unchecked Sendable`: the file descriptor is only written under `lock`.
 public final class FileSink: Sink, @unchecked Sendable {
@@ -53,12 +54,19 @@ public final class FileSink: Sink, @unchecked Sendable {
                 }
                 return true
             }
-            if !ok { return String(cString: strerror(errno)) }
-            if case .file = destination, fsync(fd) != 0 { return String(cString: strerror(errno)) }
-            return nil
+            return ok ? nil : String(cString: strerror(errno))
         }
         if let failure {
             throw SinkError(retryable: true, message: "writing to \(name) failed: \(failure)")
+        }
+    }
+
+    /// fsyncs the file (nothing to do for stdout).
+    public func flush() async throws(SinkError) {
+        guard case .file = destination else { return }
+        let failure: String? = lock.withLock { fd >= 0 && fsync(fd) != 0 ? String(cString: strerror(errno)) : nil }
+        if let failure {
+            throw SinkError(retryable: true, message: "syncing \(name) failed: \(failure)")
         }
     }
 
@@ -72,6 +80,7 @@ public final class FileSink: Sink, @unchecked Sendable {
     public func close() async {
         lock.withLock {
             if case .file = destination, fd >= 0 {
+                _ = fsync(fd)
                 _ = Foundation.close(fd)
                 fd = -1
             }
