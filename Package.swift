@@ -34,11 +34,14 @@ let package = Package(
         .target(name: "CDCCore"),
         // The one libpq wrapper, shared by Capture and Sinks.
         .target(name: "LibPQ", dependencies: ["CPostgres"]),
-        // Sources: PostgreSQL logical replication.
+        // One libcurl easy handle for HTTP POSTs: the webhook sink's transfers and the DynamoDB
+        // Streams client.
+        .target(name: "CurlHTTP", dependencies: ["CDCCore", "CCurl"]),
+        // Sources: PostgreSQL logical replication, DynamoDB Streams.
         .target(
             name: "Capture",
             dependencies: [
-                "CDCCore", "LibPQ",
+                "CDCCore", "LibPQ", "CurlHTTP",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ]
@@ -55,7 +58,7 @@ let package = Package(
         .target(
             name: "Sinks",
             dependencies: [
-                "CDCCore", "LibPQ", "CCurl",
+                "CDCCore", "LibPQ", "CCurl", "CurlHTTP",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
