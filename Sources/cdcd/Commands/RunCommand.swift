@@ -54,9 +54,6 @@ struct Daemon {
     let services: [ServiceGroupConfiguration.ServiceConfiguration]
 
     init(configuration: CDCDConfiguration, logger: Logger) throws {
-        guard case .postgres(let postgres) = configuration.source else {
-            throw CaptureError(code: .badConfiguration, message: "\(configuration.file): source.dynamodb is not supported yet")
-        }
         try FileManager.default.createDirectory(atPath: configuration.stateDirectory, withIntermediateDirectories: true)
         let stream = try StreamLog(
             directory: configuration.stateDirectory + "/stream",
@@ -65,6 +62,14 @@ struct Daemon {
         if let recovery = stream.recovery {
             logger.warning("stream recovered after an unclean stop", metadata: ["cdc.recovery": "\(recovery)"])
         }
+        var services: [ServiceGroupConfiguration.ServiceConfiguration]
+        let admin: ([Capture.Pipeline]) throws -> [ServiceGroupConfiguration.ServiceConfiguration]
+        switch configuration.source {
+        case .dynamodb(let dynamodb):
+            let capture = try Self.dynamoDBCapture(dynamodb, configuration: configuration, stream: stream, logger: logger)
+            services = [.init(service: DynamoDBCaptureService(capture: capture))]
+            admin = { try Self.adminServices(configuration, dynamodb: capture.source, stream: stream, pipelines: $0, logger: logger) }
+        case .postgres(let postgres):
         // Capture what the source lists, or else what the pipelines need (all tables if one wants all).
         var tables = postgres.tables
         if tables.isEmpty && !configuration.pipelines.contains(where: { $0.tables.isEmpty }) {
@@ -77,9 +82,11 @@ struct Daemon {
                 tables: tables, skipThrough: try CaptureToStream.skipThrough(stream),
                 snapshot: postgres.snapshot == .initial ? try CaptureToStream.snapshotPlan(stream, marker: snapshotMarker) : nil),
             logger: logger)
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+        services = [
             .init(service: CaptureService(capture: CaptureToStream(source: source, stream: stream, logger: logger, snapshotMarker: snapshotMarker)))
         ]
+        admin = { try Self.adminServices(configuration, source: source, stream: stream, pipelines: $0, logger: logger) }
+        }
         var runners: [Capture.Pipeline] = []
         for pipeline in configuration.pipelines {
             let sink = try Self.makeSink(pipeline, configuration: configuration, logger: logger)
@@ -95,9 +102,7 @@ struct Daemon {
         services.append(.init(service: RetentionService(stream: stream, logger: logger)))
         // First in the group, so it stops last: health and status answer while pipelines drain.
         services.insert(
-            contentsOf: try Self.adminServices(
-                configuration, source: source, stream: stream, pipelines: runners, logger: logger),
-            at: 0)
+            contentsOf: try admin(runners), at: 0)
         self.services = services
     }
 

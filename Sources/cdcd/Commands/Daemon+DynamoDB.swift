@@ -1,0 +1,67 @@
+import Admin
+import CDCCore
+import CDCConfig
+import Capture
+import Foundation
+import Logging
+import ServiceLifecycle
+
+extension Daemon {
+    /// The DynamoDB source and its hand-off into the stream. Credentials come from the AWS
+    /// environment variables or the profile file, and are registered with the log redactor.
+    static func dynamoDBCapture(
+        _ dynamodb: DynamoDBSourceConfig, configuration: CDCDConfiguration, stream: StreamLog, logger: Logger
+    ) throws -> DynamoDBCaptureToStream {
+        let environment = ProcessInfo.processInfo.environment
+        let credentials: AWSCredentials
+        do {
+            credentials = try AWSCredentials.resolve(environment: environment) { path in
+                FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) }
+            }
+        } catch {
+            throw CaptureError(code: .badConfiguration, message: "\(configuration.file): source.dynamodb: \(error.message)")
+        }
+        SecretRedactor.shared.register(ConfigSecrets.of(credentials))
+        let positionsPath = configuration.stateDirectory + "/dynamodb-shards.json"
+        let streamSelection: DynamoDBSource.Configuration.Stream =
+            switch dynamodb.stream {
+            case .arn(let arn): .arn(arn)
+            case .table(let table): .table(table)
+            }
+        let source = DynamoDBSource(
+            configuration: .init(
+                stream: streamSelection, region: dynamodb.region, endpoint: dynamodb.endpoint, credentials: credentials,
+                resume: { arn in
+                    try DynamoDBCaptureToStream.resume(stream: stream, positionsPath: positionsPath, streamARN: arn)
+                }),
+            logger: logger)
+        return DynamoDBCaptureToStream(source: source, stream: stream, positionsPath: positionsPath, logger: logger)
+    }
+
+    /// The admin endpoint for a daemon reading a DynamoDB stream (no slot lag probe).
+    static func adminServices(
+        _ configuration: CDCDConfiguration, dynamodb: DynamoDBSource, stream: StreamLog, pipelines: [Capture.Pipeline],
+        logger: Logger
+    ) throws -> [ServiceGroupConfiguration.ServiceConfiguration] {
+        let monitor = DaemonMonitor(dynamodb: dynamodb, stream: stream, pipelines: pipelines)
+        let metrics = AdminMetrics()
+        metrics.bootstrap(pipelines: monitor.pipelineNames)
+        let server = try AdminServer(
+            configuration: .init(
+                host: configuration.admin.host, port: configuration.admin.port, token: configuration.admin.token),
+            monitor: monitor, metrics: metrics, logger: logger)
+        return [.init(service: server)]
+    }
+}
+
+/// DynamoDB capture → stream, stopped on graceful shutdown after the pipelines.
+struct DynamoDBCaptureService: Service {
+    let capture: DynamoDBCaptureToStream
+    func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await capture.run()
+        } onGracefulShutdown: {
+            capture.source.stop()
+        }
+    }
+}
