@@ -296,6 +296,27 @@ struct DynamoDBSourceTests {
         }
     }
 
+    @Test func checkReportsTheStream() async throws {
+        try await Self.withLocalDynamoDB { local in
+            let table = LocalDynamoDB.uniqueTable("check")
+            let arn = try await local.createTable(table, view: "NEW_IMAGE")
+            let setup = try Setup(local, table: table, pipelines: Self.twoFilePipelines)
+            defer { setup.cleanUp() }
+            let check = try await TestPostgres.run(
+                TestPostgres.cdcdBinary, ["check", "--config", setup.config], allowFailure: true)
+            #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
+            #expect(check.stdout.contains("ok: source.dynamodb: stream \(arn) is ENABLED (NEW_IMAGE)"), "\(check.stdout)")
+            // The pipelines render old images by default: the stream cannot give them.
+            #expect(check.stdout.contains("warning: source.dynamodb: a pipeline asks for old images"), "\(check.stdout)")
+            let missing = try Setup(local, table: LocalDynamoDB.uniqueTable("nope"), pipelines: Self.twoFilePipelines)
+            defer { missing.cleanUp() }
+            let failed = try await TestPostgres.run(
+                TestPostgres.cdcdBinary, ["check", "--config", missing.config], allowFailure: true)
+            #expect(failed.status == 1)
+            #expect(failed.stdout.contains("error: source.dynamodb:") && failed.stdout.contains(missing.table), "\(failed.stdout)")
+        }
+    }
+
     @Test func aTableWithoutAStreamIsAClearError() async throws {
         try await Self.withLocalDynamoDB { local in
             let setup = try Setup(

@@ -23,19 +23,40 @@ extension Daemon {
         }
         SecretRedactor.shared.register(ConfigSecrets.of(credentials))
         let positionsPath = configuration.stateDirectory + "/dynamodb-shards.json"
-        let streamSelection: DynamoDBSource.Configuration.Stream =
-            switch dynamodb.stream {
-            case .arn(let arn): .arn(arn)
-            case .table(let table): .table(table)
-            }
         let source = DynamoDBSource(
             configuration: .init(
-                stream: streamSelection, region: dynamodb.region, endpoint: dynamodb.endpoint, credentials: credentials,
+                stream: streamSelection(dynamodb), region: dynamodb.region, endpoint: dynamodb.endpoint, credentials: credentials,
                 resume: { arn in
                     try DynamoDBCaptureToStream.resume(stream: stream, positionsPath: positionsPath, streamARN: arn)
                 }),
             logger: logger)
         return DynamoDBCaptureToStream(source: source, stream: stream, positionsPath: positionsPath, logger: logger)
+    }
+
+    /// `cdcd check` for a DynamoDB source: credentials found, stream reachable and fit for the pipelines.
+    static func checkDynamoDB(
+        _ dynamodb: DynamoDBSourceConfig, configuration: CDCDConfiguration, wantsOldImages: Bool, wantsNewImages: Bool
+    ) -> [CheckFinding] {
+        let credentials: AWSCredentials
+        do {
+            credentials = try AWSCredentials.resolve(environment: ProcessInfo.processInfo.environment) { path in
+                FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) }
+            }
+        } catch {
+            return [CheckFinding(.error, "source.dynamodb: \(error.message)")]
+        }
+        SecretRedactor.shared.register(ConfigSecrets.of(credentials))
+        return DynamoDBSourceCheck(
+            stream: streamSelection(dynamodb), region: dynamodb.region, endpoint: dynamodb.endpoint,
+            credentials: credentials, wantsOldImages: wantsOldImages, wantsNewImages: wantsNewImages
+        ).run()
+    }
+
+    static func streamSelection(_ dynamodb: DynamoDBSourceConfig) -> DynamoDBSource.Configuration.Stream {
+        switch dynamodb.stream {
+        case .arn(let arn): .arn(arn)
+        case .table(let table): .table(table)
+        }
     }
 
     /// The admin endpoint for a daemon reading a DynamoDB stream (no slot lag probe).
