@@ -31,6 +31,24 @@ public final class LocalDynamoDB: @unchecked Sendable {
 
     public func stop() { process.kill() }
 
+    /// Starts `Tests/Support/dynamodb_faults.py` in front of this server (throttling, an expired
+    /// iterator, a 503 on the first GetRecords calls); returns its endpoint and process.
+    public func faultProxy(logPath: String) async throws -> (endpoint: String, process: BackgroundProcess) {
+        let port = try Self.freePort()
+        let proxy = try BackgroundProcess(
+            "/usr/bin/env",
+            ["python3", TestPostgres.repositoryRoot + "/Tests/Support/dynamodb_faults.py", String(port), endpoint],
+            logPath: logPath)
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            if Self.canConnect(port) { return ("http://127.0.0.1:\(port)", proxy) }
+            guard proxy.isRunning else { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        proxy.kill()
+        throw TestPostgres.CommandFailure(command: "dynamodb_faults.py", status: -1, stderr: proxy.log)
+    }
+
     /// Creates table `name` (hash key `pk` of `keyType`, range key `sk` N) with a stream of `view`;
     /// returns the stream ARN.
     @discardableResult

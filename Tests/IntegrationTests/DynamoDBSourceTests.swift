@@ -19,7 +19,7 @@ struct DynamoDBSourceTests {
         let local: LocalDynamoDB
         var config: String { directory + "/cdcd.yaml" }
 
-        init(_ local: LocalDynamoDB, table: String, pipelines: String) throws {
+        init(_ local: LocalDynamoDB, table: String, pipelines: String, endpoint: String? = nil) throws {
             self.local = local
             self.table = table
             directory = NSTemporaryDirectory() + TestPostgres.uniqueName("ddb")
@@ -29,7 +29,7 @@ struct DynamoDBSourceTests {
                 source:
                   dynamodb:
                     table: \(table)
-                    endpoint: \(local.endpoint)
+                    endpoint: \(endpoint ?? local.endpoint)
                     region: us-east-1
                 admin: { listen: "127.0.0.1:0" }
                 pipelines:
@@ -293,6 +293,38 @@ struct DynamoDBSourceTests {
             #expect(handled.map { $0["pk"]?.stringValue } == ["a", "b", "a", "b"])
             #expect(handled[0]["v"] == (try JSONValue.parse(#"{"N":"1.10"}"#)))
             #expect(handled[2]["v"] == (try JSONValue.parse(#"{"N":"2.5"}"#)))
+        }
+    }
+
+    @Test func throttlingAndExpiredIteratorsAreRetried() async throws {
+        try await Self.withLocalDynamoDB { local in
+            let table = LocalDynamoDB.uniqueTable("faults")
+            try await local.createTable(table, view: "NEW_AND_OLD_IMAGES")
+            try await local.write(table, Self.operations)
+            let proxyLog = NSTemporaryDirectory() + TestPostgres.uniqueName("faults") + ".log"
+            let proxy = try await local.faultProxy(logPath: proxyLog)
+            defer {
+                proxy.process.kill()
+                try? FileManager.default.removeItem(atPath: proxyLog)
+            }
+            let setup = try Setup(local, table: table, pipelines: Self.twoFilePipelines, endpoint: proxy.endpoint)
+            defer { setup.cleanUp() }
+            let daemon = try setup.start()
+            defer { daemon.kill() }
+            _ = try await setup.waitForLines("raw.jsonl", count: 4)
+            try await local.write(table, #"[{"put":{"pk":"c","sk":3}},{"put":{"pk":"d","sk":4}}]"#)
+            let raw = try await setup.waitForLines("raw.jsonl", count: 6)
+            try await Task.sleep(for: .seconds(1))
+            daemon.signal(SIGTERM)
+            #expect(await daemon.wait(timeout: .seconds(20)) == 0, "\(daemon.log)")
+            // Every fault was injected, retried past, and nothing was lost or read twice.
+            for fault in ["LimitExceededException", "ProvisionedThroughputExceededException", "ExpiredIteratorException", "InternalServerError"] {
+                #expect(proxy.process.log.contains("fault \(fault)"), "\(proxy.process.log)")
+            }
+            #expect(daemon.log.contains("shard iterator expired"), "\(daemon.log)")
+            #expect(daemon.log.contains("DynamoDB call failed, retrying"), "\(daemon.log)")
+            #expect(setup.lines("raw.jsonl").count == 6)
+            #expect(Set(raw.compactMap { $0["eventID"]?.stringValue }).count == 6)
         }
     }
 
