@@ -93,12 +93,24 @@ struct DynamoDBSourceTests {
             let table = LocalDynamoDB.uniqueTable("views")
             let arn = try await local.createTable(table, view: view)
             try await local.write(table, Self.operations)
-            let setup = try Setup(local, table: table, pipelines: Self.twoFilePipelines)
+            let setup = try Setup(
+                local, table: table,
+                pipelines: Self.twoFilePipelines + """
+
+                      - name: filtered
+                        starting_position: TRIM_HORIZON
+                        tables: [dynamodb.\(table)]
+                        filter: [{ eventName: [MODIFY, REMOVE], keys: { pk: [a] } }]
+                        sink: { file: { path: filtered.jsonl } }
+                    """)
             defer { setup.cleanUp() }
             let daemon = try setup.start()
             defer { daemon.kill() }
             let raw = try await setup.waitForLines("raw.jsonl", count: 4)
             let plain = try await setup.waitForLines("plain.jsonl", count: 4)
+            // Table patterns and filters over the cdcd record: only a's MODIFY.
+            let filtered = try await setup.waitForLines("filtered.jsonl", count: 1)
+            #expect(filtered.map { $0["eventName"]?.stringValue } == ["MODIFY"])
             daemon.signal(SIGTERM)
             #expect(await daemon.wait(timeout: .seconds(20)) == 0, "\(daemon.log)")
 
@@ -346,6 +358,24 @@ struct DynamoDBSourceTests {
                 TestPostgres.cdcdBinary, ["check", "--config", missing.config], allowFailure: true)
             #expect(failed.status == 1)
             #expect(failed.stdout.contains("error: source.dynamodb:") && failed.stdout.contains(missing.table), "\(failed.stdout)")
+        }
+    }
+
+    @Test func transformsAreRefusedRatherThanIgnored() async throws {
+        try await Self.withLocalDynamoDB { local in
+            let setup = try Setup(
+                local, table: LocalDynamoDB.uniqueTable("transforms"),
+                pipelines: """
+                      - name: redacted
+                        function: { transforms: [{ drop_columns: [secret] }] }
+                        sink: { file: { path: raw.jsonl } }
+                    """)
+            defer { setup.cleanUp() }
+            let daemon = try setup.start()
+            defer { daemon.kill() }
+            let status = await daemon.wait(timeout: .seconds(30))
+            #expect(status != nil && status != 0, "\(daemon.log)")
+            #expect(daemon.log.contains("pipelines.redacted.function.transforms: not supported with source.dynamodb"), "\(daemon.log)")
         }
     }
 

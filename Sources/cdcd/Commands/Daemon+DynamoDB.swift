@@ -12,6 +12,15 @@ extension Daemon {
     static func dynamoDBCapture(
         _ dynamodb: DynamoDBSourceConfig, configuration: CDCDConfiguration, stream: StreamLog, logger: Logger
     ) throws -> DynamoDBCaptureToStream {
+        // Transforms edit a record's columns; a DynamoDB record renders from DynamoDB's own images,
+        // so they would silently do nothing: refuse them.
+        for pipeline in configuration.pipelines {
+            if case .transforms? = pipeline.function {
+                throw CaptureError(
+                    code: .badConfiguration,
+                    message: "\(configuration.file):\(pipeline.line): pipelines.\(pipeline.name).function.transforms: not supported with source.dynamodb yet (records render from DynamoDB's images); use a lambda or command function")
+            }
+        }
         let environment = ProcessInfo.processInfo.environment
         let credentials: AWSCredentials
         do {
