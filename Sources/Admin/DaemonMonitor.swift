@@ -40,11 +40,10 @@ public final class DaemonMonitor: Sendable {
                 server: source.configuration.connection.redacted, slot: source.configuration.slot)
             sourceStatus.streaming = source.isStreaming
         } else if let dynamodb {
-            let name: String =
-                switch dynamodb.configuration.stream {
-                case .arn(let arn): arn
-                case .table(let table): "dynamodb table \(table)"
-                }
+            var name = dynamodb.streamARN ?? ""
+            if case .table(let table) = dynamodb.configuration.stream {
+                name = name.isEmpty ? "dynamodb table \(table)" : "dynamodb table \(table) (\(name))"
+            }
             sourceStatus = DaemonStatus.Source(server: name, slot: "")
             sourceStatus.streaming = dynamodb.isStreaming
         } else {

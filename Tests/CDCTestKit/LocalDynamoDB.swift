@@ -15,7 +15,7 @@ public final class LocalDynamoDB: @unchecked Sendable {
         setenv("AWS_ACCESS_KEY_ID", "testing", 1)
         setenv("AWS_SECRET_ACCESS_KEY", "testing-secret", 1)
         unsetenv("AWS_SESSION_TOKEN")
-        let port = try Self.freePort()
+        let port = AdminHTTP.freePort()
         endpoint = "http://127.0.0.1:\(port)"
         process = try BackgroundProcess(
             "/usr/bin/env", ["python3", "-m", "moto.server", "-H", "127.0.0.1", "-p", String(port)], logPath: logPath)
@@ -34,7 +34,7 @@ public final class LocalDynamoDB: @unchecked Sendable {
     /// Starts `Tests/Support/dynamodb_faults.py` in front of this server (throttling, an expired
     /// iterator, a 503 on the first GetRecords calls); returns its endpoint and process.
     public func faultProxy(logPath: String) async throws -> (endpoint: String, process: BackgroundProcess) {
-        let port = try Self.freePort()
+        let port = AdminHTTP.freePort()
         let proxy = try BackgroundProcess(
             "/usr/bin/env",
             ["python3", TestPostgres.repositoryRoot + "/Tests/Support/dynamodb_faults.py", String(port), endpoint],
@@ -65,23 +65,6 @@ public final class LocalDynamoDB: @unchecked Sendable {
     /// A table name unique to this process and call.
     public static func uniqueTable(_ prefix: String) -> String {
         "\(prefix)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-    }
-
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
-            }
-        }
-        guard bound else { throw TestPostgres.CommandFailure(command: "bind", status: -1, stderr: "no free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     static func canConnect(_ port: Int) -> Bool {

@@ -244,6 +244,11 @@ struct DynamoDBSourceTests {
                 """, [target]
             ).rows
             #expect(columns == [["pk", "text"], ["sk", "numeric"], ["document", "jsonb"]])
+            // The admin endpoint: ready while the stream is read; /status names the stream.
+            let admin = try await AdminHTTP.waitForAddress(logPath: setup.directory + "/cdcd.log")
+            _ = try await AdminHTTP.waitFor(admin + "/readyz") { $0.status == 200 }
+            let status = await AdminHTTP.get(admin + "/status")
+            #expect(status.body.contains("arn:aws:dynamodb:us-east-1:") && status.body.contains(table), "\(status.body)")
             #expect(
                 try db.execute(
                     "SELECT count(*) FROM pg_index WHERE indrelid = $1::regclass AND indisprimary", [target]

@@ -75,6 +75,7 @@ struct DynamoDBReader {
             }
             arn = found
         }
+        source.setStreamARN(arn)
         var (positions, lastPosition) = try configuration.resume(arn)
         positions.streamARN = arn
         guard var description = try describe(client, arn) else { return }

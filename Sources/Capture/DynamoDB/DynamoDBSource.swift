@@ -17,6 +17,7 @@ public final class DynamoDBSource: Sendable {
     let logger: Logger
     let channel: BatchChannel<DynamoDBBatch>
     private let flags = Mutex<(started: Bool, stopping: Bool, streaming: Bool)>((false, false, false))
+    private let resolvedARN = Mutex<String?>(nil)
 
     public init(configuration: Configuration, logger: Logger) {
         self.configuration = configuration
@@ -56,6 +57,13 @@ public final class DynamoDBSource: Sendable {
     /// True while the reader is reading shards (for `/readyz` and `/status`).
     public var isStreaming: Bool { flags.withLock { $0.streaming } }
     func setStreaming(_ value: Bool) { flags.withLock { $0.streaming = value } }
+
+    /// The stream's ARN once known (looked up from the table, or as configured); for `/status`.
+    public var streamARN: String? {
+        if case .arn(let arn) = configuration.stream { return arn }
+        return resolvedARN.withLock { $0 }
+    }
+    func setStreamARN(_ arn: String) { resolvedARN.withLock { $0 = arn } }
 
     /// The consumer's view of the batches.
     public struct Batches: AsyncSequence, Sendable {
