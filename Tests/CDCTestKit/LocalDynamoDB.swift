@@ -32,12 +32,14 @@ public final class LocalDynamoDB: @unchecked Sendable {
     public func stop() { process.kill() }
 
     /// Starts `Tests/Support/dynamodb_faults.py` in front of this server (throttling, an expired
-    /// iterator, a 503 on the first GetRecords calls); returns its endpoint and process.
-    public func faultProxy(logPath: String) async throws -> (endpoint: String, process: BackgroundProcess) {
+    /// iterator, a 503 on the first GetRecords calls; with `split`, a closed parent shard in front
+    /// of the real one instead); returns its endpoint and process.
+    public func faultProxy(logPath: String, split: Bool = false) async throws -> (endpoint: String, process: BackgroundProcess) {
         let port = AdminHTTP.freePort()
         let proxy = try BackgroundProcess(
             "/usr/bin/env",
-            ["python3", TestPostgres.repositoryRoot + "/Tests/Support/dynamodb_faults.py", String(port), endpoint],
+            ["python3", TestPostgres.repositoryRoot + "/Tests/Support/dynamodb_faults.py", String(port), endpoint]
+                + (split ? ["--split"] : []),
             logPath: logPath)
         let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline {

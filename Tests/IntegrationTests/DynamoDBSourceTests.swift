@@ -8,8 +8,9 @@ import Testing
 /// loopback), items written by boto3: every view type, a restart after SIGTERM and after SIGKILL,
 /// the file sink, the Postgres sink and an unchanged Lambda handler.
 ///
-/// moto gives each stream a single shard that never closes: shard lineage across splits is tested
-/// on the pure `ShardLineage` (CDCCoreTests, "DynamoDB Streams").
+/// moto gives each stream a single shard that never closes: a split is staged by a loopback proxy
+/// (`Tests/Support/dynamodb_faults.py --split`) that puts a closed parent shard in front of moto's
+/// shard; the lineage rule itself is unit-tested on `ShardLineage` (CDCCoreTests).
 @Suite("DynamoDB source", .serialized)
 struct DynamoDBSourceTests {
     /// A scratch folder with a cdcd.yaml reading one table's stream.
@@ -342,6 +343,44 @@ struct DynamoDBSourceTests {
             #expect(daemon.log.contains("DynamoDB call failed, retrying"), "\(daemon.log)")
             #expect(setup.lines("raw.jsonl").count == 6)
             #expect(Set(raw.compactMap { $0["eventID"]?.stringValue }).count == 6)
+        }
+    }
+
+    @Test func aParentShardIsReadToItsEndBeforeItsChild() async throws {
+        try await Self.withLocalDynamoDB { local in
+            let table = LocalDynamoDB.uniqueTable("split")
+            try await local.createTable(table, view: "NEW_AND_OLD_IMAGES")
+            // The child (moto's shard) has records from the start; they must wait for the parent's.
+            try await local.write(table, #"[{"put":{"pk":"c1","sk":1}},{"put":{"pk":"c2","sk":2}}]"#)
+            let proxyLog = NSTemporaryDirectory() + TestPostgres.uniqueName("split") + ".log"
+            let proxy = try await local.faultProxy(logPath: proxyLog, split: true)
+            defer {
+                proxy.process.kill()
+                try? FileManager.default.removeItem(atPath: proxyLog)
+            }
+            let setup = try Setup(local, table: table, pipelines: Self.twoFilePipelines, endpoint: proxy.endpoint)
+            defer { setup.cleanUp() }
+            var daemon = try setup.start()
+            defer { daemon.kill() }
+            _ = try await setup.waitForLines("plain.jsonl", count: 5)
+            daemon.signal(SIGTERM)
+            #expect(await daemon.wait(timeout: .seconds(20)) == 0, "\(daemon.log)")
+            let keys = setup.lines("plain.jsonl").compactMap { $0["keys"]?["pk"]?.stringValue }
+            #expect(keys == ["p1", "p2", "p3", "c1", "c2"], "\(proxy.process.log)")
+            let shards = setup.lines("plain.jsonl").compactMap { $0["source"]?["shard"]?.stringValue }
+            #expect(shards.prefix(3).allSatisfy { $0 == "shardId-parent" })
+            // Both DescribeStream pages were read; the parent is saved as finished.
+            #expect(proxy.process.log.contains("page 1") && proxy.process.log.contains("page 2"))
+            let positions = try String(contentsOfFile: setup.directory + "/state/dynamodb-shards.json", encoding: .utf8)
+            #expect(positions.contains(#"{"id":"shardId-parent","finished":true}"#), "\(positions)")
+            // A restart does not read the finished parent again.
+            try await local.write(table, #"[{"put":{"pk":"c3","sk":3}}]"#)
+            daemon = try setup.start()
+            _ = try await setup.waitForLines("plain.jsonl", count: 6)
+            try await Task.sleep(for: .seconds(1))
+            daemon.signal(SIGTERM)
+            #expect(await daemon.wait(timeout: .seconds(20)) == 0, "\(daemon.log)")
+            #expect(setup.lines("plain.jsonl").compactMap { $0["keys"]?["pk"]?.stringValue } == ["p1", "p2", "p3", "c1", "c2", "c3"])
         }
     }
 
