@@ -99,6 +99,7 @@ struct DynamoDBReader {
                 lastDescribe = ContinuousClock.now
             }
             var readAny = false
+            var fullPage = false
             var shardEnded = false
             for shard in ShardLineage.readable(description.shards, finished: positions.finished) {
                 if source.isStopping { return }
@@ -160,6 +161,7 @@ struct DynamoDBReader {
                     }
                     positions.advance(with: records)
                     readAny = true
+                    fullPage = fullPage || answer.records.count >= configuration.recordsPerCall
                 }
                 if let next = answer.nextShardIterator {
                     iterators[shard.id] = next
@@ -182,6 +184,8 @@ struct DynamoDBReader {
             }
             if readAny {
                 idle = 0
+                // Caught up (no full page): keep each shard under AWS's 5 GetRecords per second.
+                if !fullPage && !pause(configuration.idleInitial) { return }
             } else {
                 idle += 1
                 var wait = configuration.idleInitial
