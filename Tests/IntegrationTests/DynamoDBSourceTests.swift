@@ -384,6 +384,37 @@ struct DynamoDBSourceTests {
         }
     }
 
+    @Test func newItemsFireSignedWebhooks() async throws {
+        try await Self.withLocalDynamoDB { local in
+            let table = LocalDynamoDB.uniqueTable("hooks")
+            try await local.createTable(table, view: "NEW_IMAGE")
+            try await local.write(table, Self.operations)
+            let secret = "whsec_ZGR5bmFtb2RiLXdlYmhvb2stc2VjcmV0LTk="
+            let receiver = try await WebhookReceiver(secrets: [secret])
+            let setup = try Setup(
+                local, table: table,
+                pipelines: """
+                      - name: new-items
+                        starting_position: TRIM_HORIZON
+                        filter: [{ eventName: [INSERT] }]
+                        sink: { webhook: { url: "\(receiver.url)", secret: "\(secret)" } }
+                    """)
+            defer { setup.cleanUp() }
+            let daemon = try setup.start()
+            defer { daemon.kill() }
+            let requests = try await receiver.waitForRequests { $0.filter(\.answeredSuccess).count >= 2 }
+            try await Task.sleep(for: .seconds(1))
+            daemon.signal(SIGTERM)
+            #expect(await daemon.wait(timeout: .seconds(20)) == 0, "\(daemon.log)")
+            #expect(receiver.requests.count == 2)
+            #expect(requests.allSatisfy { $0["signature_ok"] == true })
+            // webhook-id is DynamoDB's eventID; the body is the cdcd record of the new item.
+            #expect(requests.allSatisfy { $0["id"] != nil && $0["id"] == $0["body"]?["eventID"] })
+            #expect(Set(requests.compactMap { $0["body"]?["keys"]?["pk"]?.stringValue }) == ["a", "b"])
+            #expect(!daemon.log.contains("ZGR5bmFtb2RiLXdlYmhvb2stc2VjcmV0LTk"))
+        }
+    }
+
     @Test func checkReportsTheStream() async throws {
         try await Self.withLocalDynamoDB { local in
             let table = LocalDynamoDB.uniqueTable("check")
