@@ -7,9 +7,20 @@ import Logging
 import ServiceLifecycle
 
 extension Daemon {
+    /// The DynamoDB source's capture into the stream, and the admin services that watch it.
+    static func dynamoDBCapture(
+        _ dynamodb: DynamoDBSourceConfig, configuration: CDCDConfiguration, stream: StreamLog, logger: Logger
+    ) throws -> (ServiceGroupConfiguration.ServiceConfiguration, AdminServices) {
+        let capture = try dynamoDBCaptureToStream(dynamodb, configuration: configuration, stream: stream, logger: logger)
+        return (
+            .init(service: DynamoDBCaptureService(capture: capture)),
+            { try Self.adminServices(configuration, dynamodb: capture.source, stream: stream, pipelines: $0, logger: logger) }
+        )
+    }
+
     /// The DynamoDB source and its hand-off into the stream. Credentials come from the AWS
     /// environment variables or the profile file, and are registered with the log redactor.
-    static func dynamoDBCapture(
+    static func dynamoDBCaptureToStream(
         _ dynamodb: DynamoDBSourceConfig, configuration: CDCDConfiguration, stream: StreamLog, logger: Logger
     ) throws -> DynamoDBCaptureToStream {
         // Transforms edit a record's columns; a DynamoDB record renders from DynamoDB's own images,
