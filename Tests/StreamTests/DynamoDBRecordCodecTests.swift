@@ -1,4 +1,5 @@
 import CDCCore
+import Foundation
 import Testing
 
 @testable import Capture
@@ -39,5 +40,34 @@ struct DynamoDBRecordCodecTests {
         #expect(positions.shards == ["a": .after("3"), "b": .after("2"), "done": .finished])
         positions.streamOffset = 12
         #expect(ShardPositions.decode(positions.encoded()) == positions)
+    }
+
+    /// A crash after the stream's fsync and before the positions file was saved: on restart the
+    /// records the stream holds past the saved offset advance the positions, so they are not read
+    /// from DynamoDB (and stored) twice.
+    @Test func resumeAdvancesPastWhatTheStreamHolds() throws {
+        let dir = TemporaryDirectory("ddb-resume")
+        let log = try StreamLog(directory: dir.stream)
+        let positionsPath = dir.path + "/dynamodb-shards.json"
+        let first = try #require(try log.append([try Self.record("10", shard: "a", position: 100)]))
+        try log.sync()
+        try ShardPositions(streamARN: "arn:s", streamOffset: first.upperBound, shards: ["a": .after("10")])
+            .save(path: positionsPath)
+        // Appended and synced, positions not saved (the crash).
+        try log.append([
+            try Self.record("11", shard: "a", position: 101), try Self.record("7", shard: "b", position: 101),
+        ])
+        try log.sync()
+        let resumed = try DynamoDBCaptureToStream.resume(stream: log, positionsPath: positionsPath, streamARN: "arn:s")
+        #expect(resumed.positions.shards == ["a": .after("11"), "b": .after("7")])
+        #expect(resumed.lastPosition == LSN(101))
+        // Another stream's positions do not count (the table's stream was re-enabled).
+        let other = try DynamoDBCaptureToStream.resume(stream: log, positionsPath: positionsPath, streamARN: "arn:other")
+        #expect(other.positions.shards.isEmpty)
+        // No file at all: the whole stream is the record of what was captured.
+        try FileManager.default.removeItem(atPath: positionsPath)
+        let fresh = try DynamoDBCaptureToStream.resume(stream: log, positionsPath: positionsPath, streamARN: "arn:s")
+        #expect(fresh.positions.shards == ["a": .after("11"), "b": .after("7")])
+        try log.close()
     }
 }
