@@ -70,4 +70,25 @@ struct DynamoDBRecordCodecTests {
         #expect(fresh.positions.shards == ["a": .after("11"), "b": .after("7")])
         try log.close()
     }
+
+    @Test(arguments: [
+        (400, "LimitExceededException", DynamoDBError.Code.throttled),
+        (400, "ProvisionedThroughputExceededException", .throttled),
+        (400, "ThrottlingException", .throttled),
+        (400, "ExpiredIteratorException", .expiredIterator),
+        (400, "TrimmedDataAccessException", .trimmed),
+        (400, "ResourceNotFoundException", .notFound),
+        (400, "UnrecognizedClientException", .rejected),
+        (403, "AccessDeniedException", .rejected),
+        (500, "InternalServerError", .throttled),
+        (503, "", .unavailable),
+        (429, "", .throttled),
+    ])
+    func errorAnswersAreClassified(status: Int, type: String, code: DynamoDBError.Code) {
+        let body = Array(#"{"__type":"com.amazonaws.dynamodb.v20120810#\#(type)","message":"details"}"#.utf8)
+        let error = DynamoDBError.answer(operation: "GetRecords", what: "stream arn:s shard s-1", status: status, body: type.isEmpty ? [] : body)
+        #expect(error.code == code)
+        #expect(error.isRetryable == (code == .throttled || code == .unavailable))
+        #expect(error.message.hasPrefix("GetRecords stream arn:s shard s-1: HTTP \(status)"))
+    }
 }

@@ -44,23 +44,7 @@ final class DynamoDBClient {
             throw DynamoDBError(.unavailable, "\(operation) \(what) at \(url): \(failure.message)")
         }
         if (200..<300).contains(answer.status) { return answer.body }
-        let (type, message) = DynamoDBStreamsAPI.decodeError(answer.body)
-        let text = "\(operation) \(what): HTTP \(answer.status) \(type.isEmpty ? "" : type + ": ")\(message)"
-        let code: DynamoDBError.Code
-        if DynamoDBStreamsAPI.isThrottling(type) || answer.status == 429 {
-            code = .throttled
-        } else if type == "ExpiredIteratorException" {
-            code = .expiredIterator
-        } else if type == "TrimmedDataAccessException" {
-            code = .trimmed
-        } else if type == "ResourceNotFoundException" {
-            code = .notFound
-        } else if answer.status >= 500 {
-            code = .unavailable
-        } else {
-            code = .rejected
-        }
-        throw DynamoDBError(code, text)
+        throw DynamoDBError.answer(operation: operation, what: what, status: answer.status, body: answer.body)
     }
 
     private func handle(streams isStreams: Bool, url: String) throws(DynamoDBError) -> CurlEasy {

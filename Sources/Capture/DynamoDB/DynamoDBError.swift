@@ -1,3 +1,5 @@
+import CDCCore
+
 /// Why a DynamoDB (Streams) call failed: a code the reader acts on and a message for people that
 /// names the call, stream and shard — never a credential.
 public struct DynamoDBError: Error, CustomStringConvertible, Sendable {
@@ -32,4 +34,26 @@ public struct DynamoDBError: Error, CustomStringConvertible, Sendable {
 
     /// Worth retrying after a pause.
     public var isRetryable: Bool { code == .throttled || code == .unavailable }
+
+    /// The error for a non-2xx answer to `operation` about `what` (stream, shard, table): classified
+    /// by the exception type in the body (`__type`) and the status.
+    public static func answer(operation: String, what: String, status: Int, body: [UInt8]) -> DynamoDBError {
+        let (type, message) = DynamoDBStreamsAPI.decodeError(body)
+        let text = "\(operation) \(what): HTTP \(status) \(type.isEmpty ? "" : type + ": ")\(message)"
+        let code: Code
+        if DynamoDBStreamsAPI.isThrottling(type) || status == 429 {
+            code = .throttled
+        } else if type == "ExpiredIteratorException" {
+            code = .expiredIterator
+        } else if type == "TrimmedDataAccessException" {
+            code = .trimmed
+        } else if type == "ResourceNotFoundException" {
+            code = .notFound
+        } else if status >= 500 {
+            code = .unavailable
+        } else {
+            code = .rejected
+        }
+        return DynamoDBError(code, text)
+    }
 }
