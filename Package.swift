@@ -36,11 +36,14 @@ let package = Package(
         .target(name: "CDCCore"),
         // The one libpq wrapper, shared by Capture and Sinks.
         .target(name: "LibPQ", dependencies: ["CPostgres"]),
-        // Sources: PostgreSQL logical replication.
+        // One libcurl easy handle for HTTP POSTs: the webhook sink's transfers and the DynamoDB
+        // Streams client.
+        .target(name: "CurlHTTP", dependencies: ["CDCCore", "CCurl"]),
+        // Sources: PostgreSQL logical replication, DynamoDB Streams.
         .target(
             name: "Capture",
             dependencies: [
-                "CDCCore", "LibPQ", "CCRC32C",
+                "CDCCore", "LibPQ", "CCRC32C", "CurlHTTP",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ]
@@ -57,7 +60,7 @@ let package = Package(
         .target(
             name: "Sinks",
             dependencies: [
-                "CDCCore", "LibPQ", "CCurl",
+                "CDCCore", "LibPQ", "CCurl", "CurlHTTP",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

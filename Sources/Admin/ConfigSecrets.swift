@@ -1,4 +1,5 @@
 import CDCConfig
+import CDCCore
 import LibPQ
 
 /// Every secret a config holds, for `SecretRedactor.register`: passwords in the source's and the
@@ -31,6 +32,12 @@ public enum ConfigSecrets {
             }
         }
         return secrets
+    }
+
+    /// The AWS secret access key and session token the DynamoDB source signs with (from the
+    /// environment or the profile file, never from the config).
+    public static func of(_ credentials: AWSCredentials) -> [String] {
+        [credentials.secretAccessKey] + (credentials.sessionToken.map { [$0] } ?? [])
     }
 
     /// The password of a libpq conninfo or URI: as libpq decodes it, and as written in a URI

@@ -6,16 +6,27 @@ import Foundation
 /// stream, the pipelines and the slot lag probe, without touching their hot paths (each of them
 /// keeps its own counters under a lock; this only reads them).
 public final class DaemonMonitor: Sendable {
-    let source: PostgresSource
+    let source: PostgresSource?
+    let dynamodb: DynamoDBSource?
     let stream: StreamLog
     let pipelines: [Pipeline]
     let slotLag: SlotLagProbe?
 
     public init(source: PostgresSource, stream: StreamLog, pipelines: [Pipeline], slotLag: SlotLagProbe?) {
         self.source = source
+        self.dynamodb = nil
         self.stream = stream
         self.pipelines = pipelines
         self.slotLag = slotLag
+    }
+
+    /// A monitor for a daemon capturing a DynamoDB stream (`source.server` names the stream).
+    public init(dynamodb: DynamoDBSource, stream: StreamLog, pipelines: [Pipeline]) {
+        self.source = nil
+        self.dynamodb = dynamodb
+        self.stream = stream
+        self.pipelines = pipelines
+        self.slotLag = nil
     }
 
     /// The pipelines' names, in config order.
@@ -23,10 +34,22 @@ public final class DaemonMonitor: Sendable {
 
     /// A consistent-enough picture of everything now (each part is read under its own lock).
     public func snapshot() -> DaemonStatus {
-        var sourceStatus = DaemonStatus.Source(
-            server: source.configuration.connection.redacted, slot: source.configuration.slot)
-        sourceStatus.streaming = source.isStreaming
-        let positions = source.reportedPositions
+        var sourceStatus: DaemonStatus.Source
+        if let source {
+            sourceStatus = DaemonStatus.Source(
+                server: source.configuration.connection.redacted, slot: source.configuration.slot)
+            sourceStatus.streaming = source.isStreaming
+        } else if let dynamodb {
+            var name = dynamodb.streamARN ?? ""
+            if case .table(let table) = dynamodb.configuration.stream {
+                name = name.isEmpty ? "dynamodb table \(table)" : "dynamodb table \(table) (\(name))"
+            }
+            sourceStatus = DaemonStatus.Source(server: name, slot: "")
+            sourceStatus.streaming = dynamodb.isStreaming
+        } else {
+            sourceStatus = DaemonStatus.Source(server: "", slot: "")
+        }
+        let positions = source?.reportedPositions ?? (received: .zero, confirmed: .zero)
         if positions.received != .zero {
             sourceStatus.receivedLSN = positions.received.description
             sourceStatus.confirmedLSN = positions.confirmed.description

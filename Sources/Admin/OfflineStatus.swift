@@ -25,6 +25,12 @@ public enum OfflineStatus {
             source.confirmedLSN = lag.confirmedLSN
             source.slotError = lag.error
         }
+        if case .dynamodb(let dynamodb) = configuration.source {
+            switch dynamodb.stream {
+            case .arn(let arn): source = DaemonStatus.Source(server: arn, slot: "")
+            case .table(let table): source = DaemonStatus.Source(server: "dynamodb table \(table)", slot: "")
+            }
+        }
         let streamDirectory = configuration.stateDirectory + "/stream"
         var stream: StreamLog?
         var streamError: String?

@@ -33,11 +33,16 @@ public struct ChangeRecord: Sendable {
     public var newValues: [PgValue]?
     /// The full old row (REPLICA IDENTITY FULL only), one value per column. Nil otherwise.
     public var oldValues: [PgValue]?
+    /// Set for records of the DynamoDB source: DynamoDB's identifiers and typed images. Such a
+    /// record's `commitLSN`/`index` are cdcd's capture position (increasing in stream order), its
+    /// relation and values a projection for the Postgres sink (key attributes + a `document`).
+    public var dynamodb: DynamoDBChange?
 
     public init(
         eventName: EventName, relation: Relation, database: String, commitLSN: LSN, index: UInt32,
         xid: UInt32, commitTime: Int64, snapshot: Bool = false, keyValues: [PgValue],
-        oldKeyValues: [PgValue]? = nil, newValues: [PgValue]? = nil, oldValues: [PgValue]? = nil
+        oldKeyValues: [PgValue]? = nil, newValues: [PgValue]? = nil, oldValues: [PgValue]? = nil,
+        dynamodb: DynamoDBChange? = nil
     ) {
         self.eventName = eventName
         self.relation = relation
@@ -51,6 +56,7 @@ public struct ChangeRecord: Sendable {
         self.oldKeyValues = oldKeyValues
         self.newValues = newValues
         self.oldValues = oldValues
+        self.dynamodb = dynamodb
     }
 
     /// Names of the columns whose new value was not sent (unchanged TOAST) and is left out of
@@ -66,7 +72,16 @@ public struct ChangeRecord: Sendable {
 
     /// Decimal, 30 digits: the commit LSN (20 digits) then the index (10 digits). Unique, strictly
     /// increasing in commit order, identical after a restart or replay; string order is numeric order.
+    /// For a DynamoDB record, DynamoDB's own `SequenceNumber` (ordered within its shard only; the
+    /// stream order is `position`).
     public var sequenceNumber: String {
+        if let dynamodb { return dynamodb.sequenceNumber }
+        return position
+    }
+
+    /// The 30-digit (commit LSN, index) form: the record's place in capture order, for both sources
+    /// (what the Postgres sink checkpoints on). Equal to `sequenceNumber` for Postgres records.
+    public var position: String {
         String(unsafeUninitializedCapacity: 30) { buffer in
             var value = commitLSN.rawValue
             for i in stride(from: 19, through: 0, by: -1) {
@@ -85,7 +100,8 @@ public struct ChangeRecord: Sendable {
     /// `<commit LSN as 16 hex digits>-<index, at least 6 digits>`: stable across restarts and
     /// replays, what webhook receivers deduplicate on.
     public var eventID: String {
-        Self.padded(String(commitLSN.rawValue, radix: 16, uppercase: true), 16) + "-"
+        if let dynamodb { return dynamodb.eventID }
+        return Self.padded(String(commitLSN.rawValue, radix: 16, uppercase: true), 16) + "-"
             + Self.padded(String(index), 6)
     }
 

@@ -60,6 +60,10 @@ public struct RecordRenderer: Sendable {
 
     /// Appends the record as one JSON object (no trailing newline).
     public func render(_ record: ChangeRecord, into writer: inout JSONWriter) {
+        if let change = record.dynamodb {
+            renderDynamoDBSource(record, change, into: &writer)
+            return
+        }
         switch format {
         case .cdcd: renderCDCD(record, into: &writer)
         case .dynamodb: renderDynamoDB(record, into: &writer)

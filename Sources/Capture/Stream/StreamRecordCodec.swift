@@ -19,7 +19,10 @@ import CDCCore
 ///   `database` (varint length + UTF-8); commit LSN (8 bytes LE); index varint; xid varint;
 ///   commit time (8 bytes LE); then the value lists — keys, old keys?, new values?, old values? —
 ///   each a varint count followed by values: varint 0 = NULL, 1 = unchanged TOAST, n ≥ 2 = a
-///   text value of n − 2 bytes that follow.
+///   text value of n − 2 bytes that follow. With bit 6 of the first byte, a DynamoDB payload
+///   follows (`ChangeRecord.dynamodb`): eventID, sequence number, shard, stream ARN, region, event
+///   version, ApproximateCreationDateTime text, StreamViewType (strings), SizeBytes (zigzag), 1 byte
+///   of image flags (bit 0 new, bit 1 old), then Keys, NewImage?, OldImage? as JSON text (strings).
 public enum StreamRecordCodec {
     /// The first byte of the self-contained form.
     public static let formatVersion: UInt8 = 1
@@ -171,6 +174,7 @@ public enum StreamRecordCodec {
     private static let oldKeyFlag: UInt8 = 1 << 3
     private static let newValuesFlag: UInt8 = 1 << 4
     private static let oldValuesFlag: UInt8 = 1 << 5
+    private static let dynamoDBFlag: UInt8 = 1 << 6
 
     /// Appends everything of `record` except its relation.
     static func encodeBody(_ record: ChangeRecord, into buffer: inout [UInt8]) {
@@ -185,6 +189,7 @@ public enum StreamRecordCodec {
         if record.oldKeyValues != nil { head |= oldKeyFlag }
         if record.newValues != nil { head |= newValuesFlag }
         if record.oldValues != nil { head |= oldValuesFlag }
+        if record.dynamodb != nil { head |= dynamoDBFlag }
         buffer.append(head)
         StreamBytes.appendString(record.database, to: &buffer)
         StreamBytes.appendLE(record.commitLSN.rawValue, to: &buffer)
@@ -195,11 +200,49 @@ public enum StreamRecordCodec {
         if let values = record.oldKeyValues { encodeValues(values, into: &buffer) }
         if let values = record.newValues { encodeValues(values, into: &buffer) }
         if let values = record.oldValues { encodeValues(values, into: &buffer) }
+        if let change = record.dynamodb { encodeDynamoDB(change, into: &buffer) }
+    }
+
+    private static func encodeDynamoDB(_ d: DynamoDBChange, into buffer: inout [UInt8]) {
+        for text in [
+            d.eventID, d.sequenceNumber, d.shardID, d.streamARN, d.awsRegion, d.eventVersion,
+            d.approximateCreationDateTime, d.streamViewType,
+        ] {
+            StreamBytes.appendString(text, to: &buffer)
+        }
+        StreamBytes.appendZigzag(d.sizeBytes, to: &buffer)
+        buffer.append((d.newImage != nil ? 1 : 0) | (d.oldImage != nil ? 2 : 0))
+        for image in [d.keys, d.newImage, d.oldImage] {
+            if let image { StreamBytes.appendString(String(decoding: image.jsonBytes, as: UTF8.self), to: &buffer) }
+        }
+    }
+
+    private static func decodeDynamoDB(_ reader: inout StreamByteReader) throws(StreamError) -> DynamoDBChange {
+        var texts: [String] = []
+        for _ in 0..<8 { texts.append(try reader.readString()) }
+        let size = try reader.readZigzag()
+        let flags = try reader.readUInt8()
+        guard flags & ~3 == 0 else { throw reader.corrupt("unknown DynamoDB image flags") }
+        func image(_ reader: inout StreamByteReader) throws(StreamError) -> JSONValue {
+            let text = try reader.readString()
+            do {
+                return try JSONValue.parse(text)
+            } catch {
+                throw reader.corrupt("a DynamoDB image is not JSON")
+            }
+        }
+        let keys = try image(&reader)
+        let newImage = flags & 1 != 0 ? try image(&reader) : nil
+        let oldImage = flags & 2 != 0 ? try image(&reader) : nil
+        return DynamoDBChange(
+            eventID: texts[0], sequenceNumber: texts[1], shardID: texts[2], streamARN: texts[3], awsRegion: texts[4],
+            eventVersion: texts[5], approximateCreationDateTime: texts[6], streamViewType: texts[7], sizeBytes: size,
+            keys: keys, newImage: newImage, oldImage: oldImage)
     }
 
     static func decodeBody(_ reader: inout StreamByteReader, relation: Relation) throws(StreamError) -> ChangeRecord {
         let head = try reader.readUInt8()
-        guard head & 0b1100_0000 == 0 else { throw reader.corrupt("unknown record flags") }
+        guard head & 0b1000_0000 == 0 else { throw reader.corrupt("unknown record flags") }
         let eventName: EventName
         switch head & 0b11 {
         case 0: eventName = .insert
@@ -216,10 +259,11 @@ public enum StreamRecordCodec {
         let oldKeys = head & oldKeyFlag != 0 ? try decodeValues(&reader) : nil
         let newValues = head & newValuesFlag != 0 ? try decodeValues(&reader) : nil
         let oldValues = head & oldValuesFlag != 0 ? try decodeValues(&reader) : nil
+        let dynamodb = head & dynamoDBFlag != 0 ? try decodeDynamoDB(&reader) : nil
         return ChangeRecord(
             eventName: eventName, relation: relation, database: database, commitLSN: LSN(lsn), index: index, xid: xid,
             commitTime: commitTime, snapshot: head & snapshotFlag != 0, keyValues: keys, oldKeyValues: oldKeys,
-            newValues: newValues, oldValues: oldValues)
+            newValues: newValues, oldValues: oldValues, dynamodb: dynamodb)
     }
 
     @inline(__always)

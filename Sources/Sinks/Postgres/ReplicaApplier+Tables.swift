@@ -86,7 +86,7 @@ extension ReplicaApplier {
     private func sourceColumns(_ relation: Relation) throws(SinkError)
         -> (columns: [String: TargetCatalog.SourceColumn], primaryKey: [String])
     {
-        guard let url = configuration.source else { return ([:], []) }
+        guard let url = configuration.source else { return Self.relationColumns(relation) }
         do {
             let source = try PostgresConnection(url, applicationName: "cdcd-sink-catalog")
             defer { source.close() }
@@ -94,6 +94,27 @@ extension ReplicaApplier {
         } catch {
             throw SinkError(retryable: true, message: "postgres sink: reading \(relation.qualifiedName) from the source: \(error)")
         }
+    }
+
+    /// Column types and key from the relation itself, for sources without a catalog to ask (the
+    /// DynamoDB source: key attributes as text/numeric, the item as `jsonb`).
+    static func relationColumns(_ relation: Relation) -> (columns: [String: TargetCatalog.SourceColumn], primaryKey: [String]) {
+        var columns: [String: TargetCatalog.SourceColumn] = [:]
+        let keys = Set(relation.keyIndexes)
+        for (i, column) in relation.columns.enumerated() {
+            let type: String =
+                switch column.typeOID {
+                case 16: "boolean"
+                case 20: "bigint"
+                case 1700: "numeric"
+                case 17: "bytea"
+                case 114: "json"
+                case 3802: "jsonb"
+                default: "text"
+                }
+            columns[column.name] = .init(name: column.name, type: type, notNull: keys.contains(i))
+        }
+        return (columns, relation.keyIndexes.map { relation.columns[$0].name })
     }
 
     static func sameShape(_ a: Relation, _ b: Relation) -> Bool {

@@ -98,7 +98,7 @@ final class ReplicaApplier: @unchecked Sendable {
             if let applied, (record.commitLSN.rawValue, record.index) <= applied { continue }
             records.append(record)
         }
-        guard let last = records.last?.sequenceNumber else { return }
+        guard let last = records.last?.position else { return }
         let started = ContinuousClock.now
         var plan = try self.plan(records, connection, copyInserts: true)
         let planned = ContinuousClock.now
@@ -293,11 +293,11 @@ final class ReplicaApplier: @unchecked Sendable {
         if failing > 0 {
             let before = Array(records[..<failing])
             let prefix = try plan(before, connection)
-            if let again = run(prefix, before, connection, checkpoint: before[before.count - 1].sequenceNumber) {
+            if let again = run(prefix, before, connection, checkpoint: before[before.count - 1].position) {
                 disconnect()
                 throw SinkError(retryable: true, message: "postgres sink: \(again)")
             }
-            checkpoint = max(checkpoint, before[before.count - 1].sequenceNumber)
+            checkpoint = max(checkpoint, before[before.count - 1].position)
         }
         let record = records[failing]
         let table = try self.table(for: record, connection)

@@ -1,5 +1,6 @@
 import CCurl
 import CDCCore
+import CurlHTTP
 import Foundation
 
 /// libcurl's multi interface on a thread of its own: many transfers in flight over one connection
@@ -30,10 +31,8 @@ final class CurlMulti: @unchecked Sendable {
     /// The easy handles attached to the multi handle, by their `CURL*`.
     private var attached: [UnsafeMutableRawPointer: CurlEasy] = [:]
 
-    private static let globalInit: Bool = curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK
-
     init(options: CurlOptions, maximumTransfers: Int) throws(CurlSetupError) {
-        guard Self.globalInit else { throw CurlSetupError(message: "curl_global_init failed") }
+        guard CurlEasy.globalInit else { throw CurlSetupError(message: "curl_global_init failed") }
         // One easy handle up front: an option libcurl refuses fails here, at startup, not per request.
         let first = try CurlEasy(options: options)
         guard let multi = curl_multi_init() else { throw CurlSetupError(message: "curl_multi_init failed") }

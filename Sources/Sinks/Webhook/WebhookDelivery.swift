@@ -1,4 +1,5 @@
 import CDCCore
+import CurlHTTP
 
 /// One `write` of a `batch: false` sink: a request per item, all keys at once, each key's items one
 /// after the other in order (a key's next item is sent only once the previous one succeeded).

@@ -1,5 +1,6 @@
 import CCurl
 import CDCCore
+import CurlHTTP
 import Foundation
 import Logging
 import Synchronization

@@ -61,15 +61,18 @@ struct CheckCommand: AsyncParsableCommand {
         let configuration = try ConfigLoader.load(path: path, environment: ProcessInfo.processInfo.environment)
         SecretRedactor.shared.register(ConfigSecrets.of(configuration))
         var findings = [CheckFinding(.ok, "\(path): config is valid (\(configuration.pipelines.count) pipelines)")]
-        guard case .postgres(let postgres) = configuration.source else {
-            findings.append(CheckFinding(.warning, "source.dynamodb: not checked (not supported yet)"))
-            return findings
-        }
         let wantsOld = configuration.pipelines.contains { $0.view == .oldImage || $0.view == .newAndOldImages }
-        findings += SourceCheck(
-            connection: try ConnectionString(postgres.url), tables: postgres.tables, slot: postgres.slot,
-            publication: postgres.publication, wantsOldImages: wantsOld
-        ).run()
+        switch configuration.source {
+        case .dynamodb(let dynamodb):
+            findings += Daemon.checkDynamoDB(
+                dynamodb, configuration: configuration, wantsOldImages: wantsOld,
+                wantsNewImages: configuration.pipelines.contains { $0.view == .newImage || $0.view == .newAndOldImages })
+        case .postgres(let postgres):
+            findings += SourceCheck(
+                connection: try ConnectionString(postgres.url), tables: postgres.tables, slot: postgres.slot,
+                publication: postgres.publication, wantsOldImages: wantsOld
+            ).run()
+        }
         for pipeline in configuration.pipelines {
             do {
                 let sink = try Daemon.makeSink(

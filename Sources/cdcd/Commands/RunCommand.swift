@@ -54,9 +54,6 @@ struct Daemon {
     let services: [ServiceGroupConfiguration.ServiceConfiguration]
 
     init(configuration: CDCDConfiguration, logger: Logger) throws {
-        guard case .postgres(let postgres) = configuration.source else {
-            throw CaptureError(code: .badConfiguration, message: "\(configuration.file): source.dynamodb is not supported yet")
-        }
         try FileManager.default.createDirectory(atPath: configuration.stateDirectory, withIntermediateDirectories: true)
         let stream = try StreamLog(
             directory: configuration.stateDirectory + "/stream",
@@ -65,21 +62,14 @@ struct Daemon {
         if let recovery = stream.recovery {
             logger.warning("stream recovered after an unclean stop", metadata: ["cdc.recovery": "\(recovery)"])
         }
-        // Capture what the source lists, or else what the pipelines need (all tables if one wants all).
-        var tables = postgres.tables
-        if tables.isEmpty && !configuration.pipelines.contains(where: { $0.tables.isEmpty }) {
-            tables = Array(Set(configuration.pipelines.flatMap(\.tables)))
-        }
-        let snapshotMarker = configuration.stateDirectory + "/snapshot-done"
-        let source = PostgresSource(
-            configuration: PostgresSource.Configuration(
-                connection: try ConnectionString(postgres.url), slot: postgres.slot, publication: postgres.publication,
-                tables: tables, skipThrough: try CaptureToStream.skipThrough(stream),
-                snapshot: postgres.snapshot == .initial ? try CaptureToStream.snapshotPlan(stream, marker: snapshotMarker) : nil),
-            logger: logger)
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: CaptureService(capture: CaptureToStream(source: source, stream: stream, logger: logger, snapshotMarker: snapshotMarker)))
-        ]
+        let (capture, admin) =
+            switch configuration.source {
+            case .postgres(let postgres):
+                try Self.postgresCapture(postgres, configuration: configuration, stream: stream, logger: logger)
+            case .dynamodb(let dynamodb):
+                try Self.dynamoDBCapture(dynamodb, configuration: configuration, stream: stream, logger: logger)
+            }
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [capture]
         var runners: [Capture.Pipeline] = []
         for pipeline in configuration.pipelines {
             let sink = try Self.makeSink(pipeline, configuration: configuration, logger: logger)
@@ -94,11 +84,35 @@ struct Daemon {
         }
         services.append(.init(service: RetentionService(stream: stream, logger: logger)))
         // First in the group, so it stops last: health and status answer while pipelines drain.
-        services.insert(
-            contentsOf: try Self.adminServices(
-                configuration, source: source, stream: stream, pipelines: runners, logger: logger),
-            at: 0)
+        services.insert(contentsOf: try admin(runners), at: 0)
         self.services = services
+    }
+
+    /// The admin services for the daemon's pipelines (built once the pipelines exist).
+    typealias AdminServices = ([Capture.Pipeline]) throws -> [ServiceGroupConfiguration.ServiceConfiguration]
+
+    /// The PostgreSQL source's capture into the stream, and the admin services that watch it.
+    static func postgresCapture(
+        _ postgres: PostgresSourceConfig, configuration: CDCDConfiguration, stream: StreamLog, logger: Logger
+    ) throws -> (ServiceGroupConfiguration.ServiceConfiguration, AdminServices) {
+        // Capture what the source lists, or else what the pipelines need (all tables if one wants all).
+        var tables = postgres.tables
+        if tables.isEmpty && !configuration.pipelines.contains(where: { $0.tables.isEmpty }) {
+            tables = Array(Set(configuration.pipelines.flatMap(\.tables)))
+        }
+        let snapshotMarker = configuration.stateDirectory + "/snapshot-done"
+        let source = PostgresSource(
+            configuration: PostgresSource.Configuration(
+                connection: try ConnectionString(postgres.url), slot: postgres.slot, publication: postgres.publication,
+                tables: tables, skipThrough: try CaptureToStream.skipThrough(stream),
+                snapshot: postgres.snapshot == .initial ? try CaptureToStream.snapshotPlan(stream, marker: snapshotMarker) : nil),
+            logger: logger)
+        let capture = CaptureService(
+            capture: CaptureToStream(source: source, stream: stream, logger: logger, snapshotMarker: snapshotMarker))
+        return (
+            .init(service: capture),
+            { try Self.adminServices(configuration, source: source, stream: stream, pipelines: $0, logger: logger) }
+        )
     }
 
     static func pipelineConfiguration(_ p: CDCDConfiguration.Pipeline) throws -> Capture.Pipeline.Configuration {

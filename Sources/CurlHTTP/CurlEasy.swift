@@ -5,9 +5,10 @@ import Foundation
 /// One libcurl easy handle, set up once for one endpoint and reused for request after request (its
 /// connections live in the multi handle's cache, so reuse is about not rebuilding options).
 ///
-/// Used only on the `CurlMulti` loop thread: it is not Sendable and never leaves that thread.
-final class CurlEasy {
-    let handle: UnsafeMutableRawPointer
+/// Used by one thread at a time (the webhook sink's `CurlMulti` loop thread, or the DynamoDB source's
+/// capture thread through `perform`): it is not Sendable and never leaves that thread.
+public final class CurlEasy {
+    public let handle: UnsafeMutableRawPointer
     /// The header lines every request sends (built once), and the last of them.
     private var fixedHeaders: UnsafeMutablePointer<curl_slist>?
     private var fixedTail: UnsafeMutablePointer<curl_slist>?
@@ -18,10 +19,10 @@ final class CurlEasy {
     fileprivate var retryAfter: String?
     fileprivate let bodyLimit = 1 << 20
     /// What the request in flight calls when it ends.
-    var completion: (@Sendable (WebhookResponse) -> Void)?
+    public var completion: (@Sendable (WebhookResponse) -> Void)?
 
     /// A handle for `options`; nil when libcurl cannot make one or rejects an option (the message).
-    init(options: CurlOptions) throws(CurlSetupError) {
+    public init(options: CurlOptions) throws(CurlSetupError) {
         guard let handle = curl_easy_init() else { throw CurlSetupError(message: "curl_easy_init failed") }
         self.handle = handle
         let me = Unmanaged.passUnretained(self).toOpaque()
@@ -69,7 +70,7 @@ final class CurlEasy {
     }
 
     /// Sets the headers and body of the next request; false when libcurl refuses them.
-    func prepare(_ request: CurlRequest) -> Bool {
+    public func prepare(_ request: CurlRequest) -> Bool {
         releaseHeaders()
         for line in request.headers {
             guard let list = curl_slist_append(requestHeaders, line) else { return false }
@@ -95,7 +96,7 @@ final class CurlEasy {
     }
 
     /// The answer to the request that just ended with `result`.
-    func response(result: CURLcode, timeoutMilliseconds: Int) -> WebhookResponse {
+    public func response(result: CURLcode, timeoutMilliseconds: Int) -> WebhookResponse {
         var status = 0
         _ = cdcd_curl_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
         // HTTP/2: a server may answer before it has read the whole request and then reset the stream
@@ -113,7 +114,7 @@ final class CurlEasy {
     }
 
     /// Forgets the finished request (headers freed, buffers emptied), ready for the next one.
-    func finish() {
+    public func finish() {
         releaseHeaders()
         completion = nil
         if body.count > 4096 { body = [] } else { body.removeAll(keepingCapacity: true) }
@@ -172,17 +173,51 @@ private func curlWriteHeader(
 }
 
 /// The fixed settings of a `CurlEasy`.
-struct CurlOptions: Sendable {
-    var url: String
-    var timeoutMilliseconds: Int
-    var connectTimeoutMilliseconds: Int
-    var verifyTLS: Bool
-    var caFile: String?
+public struct CurlOptions: Sendable {
+    public var url: String
+    public var timeoutMilliseconds: Int
+    public var connectTimeoutMilliseconds: Int
+    public var verifyTLS: Bool
+    public var caFile: String?
     /// Header lines every request sends (`Name: value`; `Name:` removes a libcurl default).
-    var fixedHeaders: [String]
+    public var fixedHeaders: [String]
+
+    public init(
+        url: String, timeoutMilliseconds: Int, connectTimeoutMilliseconds: Int, verifyTLS: Bool, caFile: String? = nil,
+        fixedHeaders: [String]
+    ) {
+        self.url = url
+        self.timeoutMilliseconds = timeoutMilliseconds
+        self.connectTimeoutMilliseconds = connectTimeoutMilliseconds
+        self.verifyTLS = verifyTLS
+        self.caFile = caFile
+        self.fixedHeaders = fixedHeaders
+    }
 }
 
 /// libcurl could not be set up (an option it refuses, no memory).
-struct CurlSetupError: Error {
-    var message: String
+public struct CurlSetupError: Error, CustomStringConvertible {
+    public var message: String
+    public init(message: String) { self.message = message }
+    public var description: String { message }
+}
+
+extension CurlEasy {
+    /// Sends one POST with `headers` and `body` and waits for the answer (blocking: call it from a
+    /// dedicated thread, never from the cooperative pool). Transport failures come back in
+    /// `WebhookResponse.transportError`.
+    public func perform(headers: [String], body: [UInt8], timeoutMilliseconds: Int) -> WebhookResponse {
+        guard prepare(CurlRequest(headers: headers, body: body, completion: { _ in })) else {
+            finish()
+            return WebhookResponse(
+                status: 0, transportError: .init(retryable: false, message: "libcurl refused the request"))
+        }
+        let result = curl_easy_perform(handle)
+        let answer = response(result: result, timeoutMilliseconds: timeoutMilliseconds)
+        finish()
+        return answer
+    }
+
+    /// `curl_global_init`, once per process (before the first handle).
+    public static let globalInit: Bool = curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK
 }
