@@ -36,6 +36,9 @@ final class ReplicationLoop {
     private var hasStreamed = false
     private var createdPublication = false
     private var warnedKeyless: Set<String> = []
+    /// The connection heartbeats are written on (opened when the first is due, dropped on an error).
+    private var heartbeatConnection: PostgresConnection?
+    private var lastHeartbeat = ContinuousClock.now
 
     init(source: PostgresSource) {
         self.source = source
@@ -223,6 +226,7 @@ final class ReplicationLoop {
                 if sinceStatusCheck >= 256 {
                     sinceStatusCheck = 0
                     try sendStatusIfDue()
+                    heartbeatIfDue()
                 }
                 if reachedEnd {
                     try flushPending()
@@ -231,6 +235,7 @@ final class ReplicationLoop {
             case .wouldBlock:
                 try flushPending()
                 try sendStatusIfDue()
+                heartbeatIfDue()
                 if reachedEnd { return }
                 _ = connection.waitReadable(milliseconds: 100)
                 try connection.consumeInput()
@@ -344,6 +349,27 @@ final class ReplicationLoop {
         source.state.report(received: max(received, flushed), confirmed: flushed)
     }
 
+    // MARK: heartbeats
+
+    /// `heartbeat`: writes a transactional logical message when one is due. Its transaction comes
+    /// back through the slot with no records, so once everything before it is acknowledged its
+    /// commit is confirmed (`confirmedPosition`). A failure is logged and tried again next time:
+    /// a heartbeat is never worth stopping capture for.
+    private func heartbeatIfDue() {
+        guard let interval = configuration.heartbeat, ContinuousClock.now - lastHeartbeat >= interval else { return }
+        lastHeartbeat = .now
+        do {
+            if heartbeatConnection == nil {
+                heartbeatConnection = try PostgresConnection(configuration.connection, applicationName: "cdcd-heartbeat")
+            }
+            try heartbeatConnection?.execute("SELECT pg_logical_emit_message(true, 'cdcd-heartbeat', '')")
+        } catch {
+            heartbeatConnection?.close()
+            heartbeatConnection = nil
+            logger.warning("heartbeat failed", metadata: ["cdc.error": "\(error)"])
+        }
+    }
+
     // MARK: teardown
 
     private func closeConnections(sendFinalStatus: Bool) {
@@ -360,6 +386,8 @@ final class ReplicationLoop {
         replication = nil
         catalog?.connection.close()
         catalog = nil
+        heartbeatConnection?.close()
+        heartbeatConnection = nil
     }
 
     private func resetAfterDisconnect() {
