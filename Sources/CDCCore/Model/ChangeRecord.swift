@@ -33,6 +33,9 @@ public struct ChangeRecord: Sendable {
     public var newValues: [PgValue]?
     /// The full old row (REPLICA IDENTITY FULL only), one value per column. Nil otherwise.
     public var oldValues: [PgValue]?
+    /// A backfill row (`cdcd snapshot --pipeline NAME`) is for that one pipeline; the others skip
+    /// it. Nil (every other record): for every pipeline.
+    public var pipeline: String? = nil
 
     public init(
         eventName: EventName, relation: Relation, database: String, commitLSN: LSN, index: UInt32,

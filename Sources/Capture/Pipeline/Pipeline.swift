@@ -162,7 +162,9 @@ public final class Pipeline: Sendable {
         // function does; it is then rendered only for what gets dead-lettered.
         let render = configuration.filter != nil || !functions.isEmpty || (sink?.needsJSON ?? true)
         for entry in entries {
-            guard configuration.tables.matchesTable(entry.record.relation.qualifiedName) else {
+            guard configuration.tables.matchesTable(entry.record.relation.qualifiedName),
+                entry.record.pipeline == nil || entry.record.pipeline == configuration.name
+            else {
                 filtered += 1
                 continue
             }

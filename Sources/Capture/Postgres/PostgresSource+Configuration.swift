@@ -39,15 +39,18 @@ extension PostgresSource {
         /// back through the slot, so the confirmed position moves even on a database with no other
         /// WAL traffic.
         public var heartbeat: Duration?
+        /// Where `cdcd snapshot` leaves backfill requests (`state_dir/backfills`); nil: no backfills.
+        public var backfillDirectory: String?
 
         public init(
             connection: ConnectionString, slot: String, temporarySlot: Bool = false, publication: String,
             dropPublicationOnExit: Bool = false, tables: [TablePattern] = [], endLSN: LSN? = nil,
             maxBatchRecords: Int = 1000, bufferedBatches: Int = 8, statusInterval: Double = 5,
             reconnectDelay: (first: Double, max: Double) = (0.5, 30), skipThrough: (lsn: LSN, index: UInt32)? = nil,
-            snapshot: SnapshotPlan? = nil, heartbeat: Duration? = nil
+            snapshot: SnapshotPlan? = nil, heartbeat: Duration? = nil, backfillDirectory: String? = nil
         ) {
             self.heartbeat = heartbeat
+            self.backfillDirectory = backfillDirectory
             self.skipThrough = skipThrough
             self.snapshot = snapshot
             self.connection = connection

@@ -76,7 +76,7 @@ struct Daemon {
                 connection: try ConnectionString(postgres.url), slot: postgres.slot, publication: postgres.publication,
                 tables: tables, skipThrough: try CaptureToStream.skipThrough(stream),
                 snapshot: postgres.snapshot == .initial ? try CaptureToStream.snapshotPlan(stream, marker: snapshotMarker) : nil,
-                heartbeat: postgres.heartbeat),
+                heartbeat: postgres.heartbeat, backfillDirectory: SnapshotCommand.directory(configuration)),
             logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: CaptureService(capture: CaptureToStream(source: source, stream: stream, logger: logger, snapshotMarker: snapshotMarker)))
