@@ -112,15 +112,17 @@ struct SchemaChangeTests {
 
         let writer = Writer()
         let writes = Task { try await writer.run(table: table) }
-        try await Task.sleep(for: .milliseconds(1500))
+        // At least a second and 50 transactions before the ALTER, and as much after.
+        try await Task.sleep(for: .seconds(1))
+        while writer.transactions < 50 { try await Task.sleep(for: .milliseconds(20)) }
         let db = try setup.source()
         defer { db.close() }
         try db.execute(change.sql.replacingOccurrences(of: "{T}", with: table))
         let afterAlter = writer.transactions
-        try await Task.sleep(for: .milliseconds(2000))
+        try await Task.sleep(for: .seconds(1))
+        while writer.transactions < afterAlter + 50 { try await Task.sleep(for: .milliseconds(20)) }
         writer.stop()
         try await writes.value
-        #expect(afterAlter > 50 && writer.transactions - afterAlter > 50, "writes before and after the ALTER")
 
         // The records: every update in commit order, the old shape up to the ALTER, the new one after.
         let expected = try db.execute("SELECT count(*) FROM \(table)").scalar.flatMap { Int($0) } ?? 0

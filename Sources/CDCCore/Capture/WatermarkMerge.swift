@@ -10,7 +10,7 @@
 /// row never overwrites a newer change, and nothing is missed: a dropped row's latest state is in
 /// the stream after the low watermark.
 ///
-/// Not wired into capture yet (`cdcd snapshot` is not built): see docs/decisions.md.
+/// Driven by capture's `Backfill` (`cdcd snapshot`); the algorithm is in docs/decisions.md.
 public struct WatermarkMerge: Sendable {
     public enum Phase: Sendable, Equatable {
         /// The low watermark has not come through the stream yet.

@@ -28,18 +28,28 @@ final class Backfill {
     static let watermarkPrefix = "cdcd-watermark"
     static let requestExtension = ".request"
 
-    /// The oldest request in `directory`, nil when there is none (or it cannot be read: logged by
-    /// the caller through the thrown error).
+    /// The oldest request in `directory`, nil when there is none. A request that cannot be read is
+    /// renamed `.failed` and the error thrown.
     static func next(in directory: String, publication: String, connection: PostgresConnection) throws -> Backfill? {
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
             .filter { $0.hasSuffix(requestExtension) }.sorted()
         guard let name = names.first else { return nil }
         let path = directory + "/" + name
-        let text = try String(contentsOfFile: path, encoding: .utf8)
-        var lines = text.split(separator: "\n").map { String($0) }.filter { !$0.isEmpty }
-        guard !lines.isEmpty else { throw CaptureError(code: .badConfiguration, message: "backfill request \(path) is empty") }
-        let pipeline = lines.removeFirst()
-        let patterns = try lines.map { (line) throws(TablePatternError) in try TablePattern(line) }
+        let pipeline: String
+        let patterns: [TablePattern]
+        do {
+            let text = try String(contentsOfFile: path, encoding: .utf8)
+            var lines = text.split(separator: "\n").map { String($0) }.filter { !$0.isEmpty }
+            guard !lines.isEmpty else {
+                throw CaptureError(code: .badConfiguration, message: "backfill request \(path) is empty")
+            }
+            pipeline = lines.removeFirst()
+            patterns = try lines.map { (line) throws(TablePatternError) in try TablePattern(line) }
+        } catch {
+            // A request that cannot be read is set aside, not retried every second.
+            _ = rename(path, String(path.dropLast(requestExtension.count)) + ".failed")
+            throw error
+        }
         let tables = try connection.execute(
             "SELECT schemaname, tablename FROM pg_publication_tables WHERE pubname = $1 ORDER BY 1, 2", [publication]
         ).rows.map { (schema: $0[0] ?? "", name: $0[1] ?? "") }

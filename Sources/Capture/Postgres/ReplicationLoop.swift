@@ -412,14 +412,16 @@ final class ReplicationLoop {
             guard ContinuousClock.now - lastBackfillPoll >= .seconds(1) else { return }
             lastBackfillPoll = .now
             guard FileManager.default.fileExists(atPath: directory) else { return }
-            if backfillConnection == nil {
-                backfillConnection = try PostgresConnection(configuration.connection, applicationName: "cdcd-backfill")
-            }
             do {
-                backfill = try Backfill.next(
-                    in: directory, publication: configuration.publication, connection: backfillConnection!)
+                let connection =
+                    try backfillConnection
+                    ?? PostgresConnection(configuration.connection, applicationName: "cdcd-backfill")
+                backfillConnection = connection
+                backfill = try Backfill.next(in: directory, publication: configuration.publication, connection: connection)
             } catch {
-                logger.error("cannot read a backfill request", metadata: ["cdc.error": "\(error)"])
+                logger.error("cannot start a backfill", metadata: ["cdc.error": "\(error)"])
+                backfillConnection?.close()
+                backfillConnection = nil
                 return
             }
             if let backfill {

@@ -10,6 +10,11 @@ extension ReplicaApplier {
         let previous = tables[relation.oid]
         if let previous {
             if previous.relation === relation || Self.sameShape(previous.relation, relation) { return previous }
+            if let earlier = earlierShapes[relation.oid]?.last(where: {
+                $0.relation === relation || Self.sameShape($0.relation, relation)
+            }) {
+                return earlier
+            }
         }
         let (schema, name) = configuration.mapTable(relation.schema, relation.name)
         let targetName = schema + "." + name
@@ -80,6 +85,7 @@ extension ReplicaApplier {
             let apply = TableApply(
                 relation: relation, targetSchema: schema, targetTable: name, mode: mode,
                 columnTypes: relation.columns.map { found.columns[$0.name] ?? 0 })
+            if let previous { earlierShapes[relation.oid, default: []].append(previous) }
             tables[relation.oid] = apply
             logger.info(
                 "replicating table",

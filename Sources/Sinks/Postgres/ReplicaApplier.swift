@@ -16,6 +16,10 @@ final class ReplicaApplier: @unchecked Sendable {
     private var prepared: [String: String] = [:]
     /// The current `TableApply` of each source relation OID.
     var tables: [UInt32: TableApply] = [:]
+    /// Earlier shapes of each relation accepted in this session: a batch can hold records of a
+    /// table's old shape after the new one was resolved (the schema check looks ahead), and those
+    /// are applied with the old shape's plan, not taken for a change back.
+    var earlierShapes: [UInt32: [TableApply]] = [:]
     private let checkpointTable: String
     private let checkpointSQL: String
     /// The shapes applied so far, saved in the target (schema changes across restarts).
