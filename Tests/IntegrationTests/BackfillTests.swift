@@ -39,6 +39,21 @@ struct BackfillTests {
         }
     }
 
+    @Test func unknownPipelineOrBadTableIsAnErrorAndWritesNoRequest() async throws {
+        let setup = try ReplicaSetup(sourceSQL: "CREATE TABLE {S}.items (id int PRIMARY KEY);")
+        defer { setup.cleanUp() }
+        let unknown = try await TestPostgres.run(
+            TestPostgres.cdcdBinary, ["snapshot", "--config", setup.config, "--pipeline", "nope"], allowFailure: true)
+        #expect(unknown.status != 0)
+        #expect(unknown.stderr.contains("no pipeline named nope (pipelines: replica)"), "\(unknown.stderr)")
+        let badTable = try await TestPostgres.run(
+            TestPostgres.cdcdBinary, ["snapshot", "--config", setup.config, "--pipeline", "replica", "--tables", "items"],
+            allowFailure: true)
+        #expect(badTable.status != 0)
+        #expect(badTable.stderr.contains("--tables: table pattern 'items' must be schema.table"), "\(badTable.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: setup.directory + "/state/backfills"))
+    }
+
     @Test func backfillOfOnePipelineWhileAnotherStreams() async throws {
         let fresh = TestPostgres.uniqueName("fresh")
         let setup = try ReplicaSetup(
