@@ -21,6 +21,7 @@ final class Backfill {
     private var tableIndex = 0
     private var after: [PgValue]?
     private var chunk = 0
+    /// Rows read so far (before the merge drops those the stream changed meanwhile).
     private(set) var rows = 0
     /// The chunk whose watermarks are awaited in the stream.
     var merge: WatermarkMerge?

@@ -439,7 +439,7 @@ final class ReplicationLoop {
             backfill.finish()
             logger.info(
                 "backfill done",
-                metadata: ["cdc.backfill": "\(backfill.id)", "cdc.pipeline": "\(backfill.pipeline)", "cdc.rows": "\(backfill.rows)"])
+                metadata: ["cdc.backfill": "\(backfill.id)", "cdc.pipeline": "\(backfill.pipeline)", "cdc.rows_read": "\(backfill.rows)"])
         } catch {
             backfill.finish(failed: true)
             logger.error(
