@@ -71,7 +71,7 @@ extension ConfigDecoder {
     /// The returned config has empty `tables` when none were written (filled in from the pipelines).
     func decodePostgresSource(_ node: ConfigNode, _ path: ConfigPath) throws(ConfigError) -> PostgresSourceConfig {
         let reader = try MappingReader(
-            node, path, self, allowed: ["url", "slot", "publication", "tables", "snapshot"], what: "source settings")
+            node, path, self, allowed: ["url", "slot", "publication", "tables", "snapshot", "heartbeat"], what: "source settings")
         let url = try postgresURL(
             reader.required("url", "for example postgres://cdc@127.0.0.1:5432/app"), path.key("url"))
         var config = PostgresSourceConfig(url: url, tables: [])
@@ -97,6 +97,9 @@ extension ConfigDecoder {
         if let snapshot = reader.value("snapshot") {
             config.snapshot = try choice(
                 snapshot, path.key("snapshot"), PostgresSourceConfig.Snapshot.allCases.map { ($0.rawValue, $0) })
+        }
+        if let heartbeat = reader.value("heartbeat") {
+            config.heartbeat = try duration(heartbeat, path.key("heartbeat"), range: .seconds(1)...Self.unbounded)
         }
         return config
     }

@@ -24,6 +24,10 @@ public struct PostgresSourceConfig: Sendable, Hashable, CustomStringConvertible,
     public var tables: [TablePattern]
     /// `snapshot`: default `.initial`.
     public var snapshot: Snapshot
+    /// `heartbeat`: how often to write a `pg_logical_emit_message` into the source's WAL, so the
+    /// slot's confirmed position moves on a database with no other WAL traffic (and capture's
+    /// liveness shows); nil (the default) writes none.
+    public var heartbeat: Duration?
 
     public static let defaultSlot = "cdcd"
     public static let defaultPublication = "cdcd"
@@ -31,8 +35,9 @@ public struct PostgresSourceConfig: Sendable, Hashable, CustomStringConvertible,
     public init(
         url: String, slot: String = PostgresSourceConfig.defaultSlot,
         publication: String = PostgresSourceConfig.defaultPublication, tables: [TablePattern],
-        snapshot: Snapshot = .initial
+        snapshot: Snapshot = .initial, heartbeat: Duration? = nil
     ) {
+        self.heartbeat = heartbeat
         self.url = url
         self.slot = slot
         self.publication = publication
@@ -46,6 +51,7 @@ public struct PostgresSourceConfig: Sendable, Hashable, CustomStringConvertible,
             [
                 "url": CDCDConfiguration.redactURL(url), "slot": slot, "publication": publication,
                 "tables": tables.map(\.text).description, "snapshot": snapshot.rawValue,
+                "heartbeat": heartbeat.map { "\($0)" } ?? "off",
             ])
     }
     public var debugDescription: String { description }
@@ -54,7 +60,7 @@ public struct PostgresSourceConfig: Sendable, Hashable, CustomStringConvertible,
             self,
             children: [
                 "url": CDCDConfiguration.redactURL(url), "slot": slot, "publication": publication, "tables": tables,
-                "snapshot": snapshot,
+                "snapshot": snapshot, "heartbeat": heartbeat as Any,
             ], displayStyle: .struct)
     }
 }

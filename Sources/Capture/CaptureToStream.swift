@@ -26,7 +26,8 @@ public struct CaptureToStream: Sendable {
     public static func snapshotPlan(_ stream: StreamLog, marker: String) throws -> SnapshotPlan? {
         if access(marker, F_OK) == 0 { return nil }
         guard let last = try stream.lastEntry() else { return SnapshotPlan() }
-        guard last.record.snapshot else {
+        // A backfill row (for one pipeline) is not an initial snapshot's.
+        guard last.record.snapshot, last.record.pipeline == nil else {
             writeMarker(marker)
             return nil
         }

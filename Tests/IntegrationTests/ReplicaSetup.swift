@@ -14,10 +14,12 @@ struct ReplicaSetup {
     var targetURL: String { TestPostgres.url + " dbname=\(targetDatabase)" }
 
     /// `sourceSQL` and `targetSQL` may say `{S}` for the schema's name; `sink` is extra keys of
-    /// the postgres sink, `pipeline` extra keys of the pipeline.
+    /// the postgres sink, `pipeline` extra keys of the pipeline, `source` extra keys of the source,
+    /// `otherPipelines` more entries of `pipelines:` (YAML at the list's indentation, `- name: …`).
     init(
         sourceSQL: String, targetSQL: String = "", sink: String = "create_tables: true", pipeline: String = "",
-        tables: String? = nil, batchSize: Int = 2000, snapshot: String = "never"
+        tables: String? = nil, batchSize: Int = 2000, snapshot: String = "never", source: String = "",
+        otherPipelines: String = ""
     ) throws {
         directory = NSTemporaryDirectory() + TestPostgres.uniqueName("replica")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -44,6 +46,9 @@ struct ReplicaSetup {
             "    publication: \(slot)",
             "    tables: [\(tables ?? "\(schema).*")]",
             "    snapshot: \(snapshot)",
+        ]
+        lines += source.split(separator: "\n").map { "    " + $0 }
+        lines += [
             "pipelines:",
             "  - name: replica",
             "    starting_position: TRIM_HORIZON",
@@ -53,6 +58,7 @@ struct ReplicaSetup {
         lines += pipeline.split(separator: "\n").map { "    " + $0 }
         lines += ["    sink:", "      postgres:", "        url: \"\(targetURL)\""]
         lines += sink.split(separator: "\n").map { "        " + $0 }
+        lines += otherPipelines.split(separator: "\n").map { "  " + $0 }
         let yaml = lines.joined(separator: "\n") + "\n"
         try yaml.write(toFile: config, atomically: true, encoding: .utf8)
     }

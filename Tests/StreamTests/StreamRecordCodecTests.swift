@@ -15,7 +15,7 @@ struct StreamRecordCodecTests {
 
     enum Case: String, CaseIterable, Sendable {
         case insert, insertSnapshot, modifyKeyChange, modifyToast, modifyFull, remove, removeFull, truncate, keyless
-        case emptyRelation, bigValue, extremes
+        case emptyRelation, bigValue, extremes, backfillRow
 
         var record: ChangeRecord {
             let all = StreamRecordCodecTests.allValues
@@ -72,6 +72,11 @@ struct StreamRecordCodecTests {
                     commitLSN: LSN(UInt64.max), index: UInt32.max, xid: UInt32.max, commitTime: Int64.min,
                     snapshot: true, keyValues: [.unchangedToast], oldKeyValues: [.null],
                     newValues: [.null, .null, .null, .null, .null, .null], oldValues: [.unchangedToast])
+            case .backfillRow:
+                var r = F.insert(8)
+                r.snapshot = true
+                r.pipeline = "fresh replica"
+                return r
             }
         }
     }

@@ -119,6 +119,7 @@ func expectSame(
     #expect(a.oldKeyValues == b.oldKeyValues, sourceLocation: sourceLocation)
     #expect(a.newValues == b.newValues, sourceLocation: sourceLocation)
     #expect(a.oldValues == b.oldValues, sourceLocation: sourceLocation)
+    #expect(a.pipeline == b.pipeline, sourceLocation: sourceLocation)
 }
 
 /// Small segments, so that a few hundred records roll several times.

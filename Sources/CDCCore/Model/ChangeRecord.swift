@@ -37,6 +37,9 @@ public struct ChangeRecord: Sendable {
     /// record's `commitLSN`/`index` are cdcd's capture position (increasing in stream order), its
     /// relation and values a projection for the Postgres sink (key attributes + a `document`).
     public var dynamodb: DynamoDBChange?
+    /// A backfill row (`cdcd snapshot --pipeline NAME`) is for that one pipeline; the others skip
+    /// it. Nil (every other record): for every pipeline.
+    public var pipeline: String? = nil
 
     public init(
         eventName: EventName, relation: Relation, database: String, commitLSN: LSN, index: UInt32,

@@ -206,7 +206,9 @@ public final class Pipeline: Sendable {
         // From the end, so each entry is moved out of the array rather than copied; reversed after.
         while !entries.isEmpty {
             let entry = entries.removeLast()
-            guard configuration.tables.matchesTable(entry.record.relation.qualifiedName) else {
+            guard configuration.tables.matchesTable(entry.record.relation.qualifiedName),
+                entry.record.pipeline == nil || entry.record.pipeline == configuration.name
+            else {
                 filtered += 1
                 continue
             }

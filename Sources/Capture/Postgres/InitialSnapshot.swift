@@ -31,7 +31,8 @@ struct InitialSnapshot {
     let publication: String
     let database: String
     /// Rows per query.
-    var chunkRows = 10_000
+    var chunkRows = InitialSnapshot.defaultChunkRows
+    static let defaultChunkRows = 10_000
 
     /// Reads every table and hands records to `emit` in chunks. Returns the number of rows read.
     func run(

@@ -34,14 +34,23 @@ extension PostgresSource {
         /// `snapshot: initial`: read the published tables' current rows before streaming (nil: no
         /// snapshot, or it is done).
         public var snapshot: SnapshotPlan?
+        /// How often to write a logical message (`pg_logical_emit_message`, transactional, prefix
+        /// `cdcd-heartbeat`) on a separate connection while streaming; nil: never. Its commit comes
+        /// back through the slot, so the confirmed position moves even on a database with no other
+        /// WAL traffic.
+        public var heartbeat: Duration?
+        /// Where `cdcd snapshot` leaves backfill requests (`state_dir/backfills`); nil: no backfills.
+        public var backfillDirectory: String?
 
         public init(
             connection: ConnectionString, slot: String, temporarySlot: Bool = false, publication: String,
             dropPublicationOnExit: Bool = false, tables: [TablePattern] = [], endLSN: LSN? = nil,
             maxBatchRecords: Int = 1000, bufferedBatches: Int = 8, statusInterval: Double = 5,
             reconnectDelay: (first: Double, max: Double) = (0.5, 30), skipThrough: (lsn: LSN, index: UInt32)? = nil,
-            snapshot: SnapshotPlan? = nil
+            snapshot: SnapshotPlan? = nil, heartbeat: Duration? = nil, backfillDirectory: String? = nil
         ) {
+            self.heartbeat = heartbeat
+            self.backfillDirectory = backfillDirectory
             self.skipThrough = skipThrough
             self.snapshot = snapshot
             self.connection = connection

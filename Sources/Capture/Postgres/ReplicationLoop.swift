@@ -36,6 +36,16 @@ final class ReplicationLoop {
     private var hasStreamed = false
     private var createdPublication = false
     private var warnedKeyless: Set<String> = []
+    /// The connection heartbeats are written on (opened when the first is due, dropped on an error).
+    private var heartbeatConnection: PostgresConnection?
+    private var lastHeartbeat = ContinuousClock.now
+    /// The backfill in progress (`cdcd snapshot`), its connection, and the open transaction's Begin
+    /// (a high watermark's rows take its commit LSN).
+    private var backfill: Backfill?
+    private var backfillConnection: PostgresConnection?
+    private var lastBackfillPoll = ContinuousClock.now
+    private var currentBegin: PgOutputMessage.Begin?
+    private var database = ""
 
     init(source: PostgresSource) {
         self.source = source
@@ -88,6 +98,7 @@ final class ReplicationLoop {
         self.catalog = catalog
         _ = try catalog.checkWalLevel()
         let database = try catalog.currentDatabase()
+        self.database = database
         if !hasStreamed {
             try catalog.checkTablesExist(configuration.tables)
             for pattern in configuration.tables {
@@ -223,6 +234,8 @@ final class ReplicationLoop {
                 if sinceStatusCheck >= 256 {
                     sinceStatusCheck = 0
                     try sendStatusIfDue()
+                    heartbeatIfDue()
+                    try backfillStepIfDue()
                 }
                 if reachedEnd {
                     try flushPending()
@@ -231,6 +244,8 @@ final class ReplicationLoop {
             case .wouldBlock:
                 try flushPending()
                 try sendStatusIfDue()
+                heartbeatIfDue()
+                try backfillStepIfDue()
                 if reachedEnd { return }
                 _ = connection.waitReadable(milliseconds: 100)
                 try connection.consumeInput()
@@ -254,15 +269,23 @@ final class ReplicationLoop {
             let message = try PgOutputDecoder.decode(payload)
             let before = pending.count
             let event = try assembler.apply(message, into: &pending)
-            if pending.count > before { admitNewRecords(from: before) }
+            if pending.count > before {
+                if backfill?.merge != nil {
+                    for index in before..<pending.count { backfill?.merge?.observe(pending[index]) }
+                }
+                admitNewRecords(from: before)
+            }
             switch event {
             case .relation(let relationMessage):
                 let relation = try catalog!.resolve(relationMessage)
                 let included = configuration.tables.matchesTable(relation.qualifiedName)
                 assembler.register(relation, included: included)
                 if included && relation.keyIndexes.isEmpty { warnKeyless(relation.qualifiedName) }
-            case .begin:
+            case .begin(let begin):
                 transactionHasRecords = false
+                currentBegin = begin
+            case .message(let logical):
+                if logical.prefix == Backfill.watermarkPrefix { watermark(logical) }
             case .commit(let commit):
                 if commit.endLSN > highestCommitEnd { highestCommitEnd = commit.endLSN }
                 if transactionHasRecords { pendingAcknowledge = commit.endLSN }
@@ -344,6 +367,89 @@ final class ReplicationLoop {
         source.state.report(received: max(received, flushed), confirmed: flushed)
     }
 
+    // MARK: heartbeats
+
+    /// `heartbeat`: writes a transactional logical message when one is due. Its transaction comes
+    /// back through the slot with no records, so once everything before it is acknowledged its
+    /// commit is confirmed (`confirmedPosition`). A failure is logged and tried again next time:
+    /// a heartbeat is never worth stopping capture for.
+    private func heartbeatIfDue() {
+        guard let interval = configuration.heartbeat, ContinuousClock.now - lastHeartbeat >= interval else { return }
+        lastHeartbeat = .now
+        do {
+            if heartbeatConnection == nil {
+                heartbeatConnection = try PostgresConnection(configuration.connection, applicationName: "cdcd-heartbeat")
+            }
+            try heartbeatConnection?.execute("SELECT pg_logical_emit_message(true, 'cdcd-heartbeat', '')")
+        } catch {
+            heartbeatConnection?.close()
+            heartbeatConnection = nil
+            logger.warning("heartbeat failed", metadata: ["cdc.error": "\(error)"])
+        }
+    }
+
+    // MARK: backfills
+
+    /// A watermark came through the stream: at its chunk's high watermark, the chunk's rows the
+    /// stream did not change between the watermarks join the pending records, for one pipeline.
+    private func watermark(_ message: PgOutputMessage.LogicalMessage) {
+        guard let backfill, let begin = currentBegin else { return }
+        let content = String(decoding: message.content, as: UTF8.self)
+        guard var rows = backfill.merge?.watermark(content, commitLSN: begin.finalLSN, commitTime: begin.commitTime)
+        else { return }
+        backfill.merge = nil
+        for index in rows.indices { rows[index].pipeline = backfill.pipeline }
+        let before = pending.count
+        pending.append(contentsOf: rows)
+        admitNewRecords(from: before)
+    }
+
+    /// Between reads: picks up a request (at most once a second) or starts the next chunk once the
+    /// last one's high watermark has come through; finishes the request after the last table.
+    private func backfillStepIfDue() throws {
+        guard let directory = configuration.backfillDirectory else { return }
+        if backfill == nil {
+            guard ContinuousClock.now - lastBackfillPoll >= .seconds(1) else { return }
+            lastBackfillPoll = .now
+            guard FileManager.default.fileExists(atPath: directory) else { return }
+            do {
+                let connection =
+                    try backfillConnection
+                    ?? PostgresConnection(configuration.connection, applicationName: "cdcd-backfill")
+                backfillConnection = connection
+                backfill = try Backfill.next(in: directory, publication: configuration.publication, connection: connection)
+            } catch {
+                logger.error("cannot start a backfill", metadata: ["cdc.error": "\(error)"])
+                backfillConnection?.close()
+                backfillConnection = nil
+                return
+            }
+            if let backfill {
+                logger.info(
+                    "backfill starting",
+                    metadata: [
+                        "cdc.backfill": "\(backfill.id)", "cdc.pipeline": "\(backfill.pipeline)",
+                        "cdc.tables": "\(backfill.tableNames.joined(separator: ", "))",
+                    ])
+            }
+        }
+        guard let backfill, backfill.merge == nil, let catalog, let connection = backfillConnection else { return }
+        do {
+            if try backfill.startNextChunk(connection, catalog: catalog, database: database) { return }
+            backfill.finish()
+            logger.info(
+                "backfill done",
+                metadata: ["cdc.backfill": "\(backfill.id)", "cdc.pipeline": "\(backfill.pipeline)", "cdc.rows_read": "\(backfill.rows)"])
+        } catch {
+            backfill.finish(failed: true)
+            logger.error(
+                "backfill failed", metadata: ["cdc.backfill": "\(backfill.id)", "cdc.error": "\(error)"])
+        }
+        self.backfill = nil
+        backfillConnection?.close()
+        backfillConnection = nil
+    }
+
     // MARK: teardown
 
     private func closeConnections(sendFinalStatus: Bool) {
@@ -360,9 +466,16 @@ final class ReplicationLoop {
         replication = nil
         catalog?.connection.close()
         catalog = nil
+        heartbeatConnection?.close()
+        heartbeatConnection = nil
+        backfillConnection?.close()
+        backfillConnection = nil
     }
 
     private func resetAfterDisconnect() {
+        // A backfill in progress starts over (its request file is still there).
+        backfill = nil
+        currentBegin = nil
         pending.removeAll(keepingCapacity: true)
         pendingAcknowledge = nil
         transactionHasRecords = false

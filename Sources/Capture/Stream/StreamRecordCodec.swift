@@ -15,7 +15,9 @@ import CDCCore
 ///   (1 tag byte; an array adds its element's kind and the delimiter byte), replica-identity flag
 ///   (1 byte); key index count varint, key indexes varint.
 /// - body: 1 byte = event (bits 0–1: INSERT, MODIFY, REMOVE, TRUNCATE) | snapshot (bit 2) |
-///   old key present (bit 3) | new values present (bit 4) | old values present (bit 5);
+///   old key present (bit 3) | new values present (bit 4) | old values present (bit 5) | DynamoDB
+///   payload present (bit 6) | target pipeline present (bit 7, backfill rows only); files without
+///   bits 6 and 7 read as before;
 ///   `database` (varint length + UTF-8); commit LSN (8 bytes LE); index varint; xid varint;
 ///   commit time (8 bytes LE); then the value lists — keys, old keys?, new values?, old values? —
 ///   each a varint count followed by values: varint 0 = NULL, 1 = unchanged TOAST, n ≥ 2 = a
@@ -23,6 +25,7 @@ import CDCCore
 ///   follows (`ChangeRecord.dynamodb`): eventID, sequence number, shard, stream ARN, region, event
 ///   version, ApproximateCreationDateTime text, StreamViewType (strings), SizeBytes (zigzag), 1 byte
 ///   of image flags (bit 0 new, bit 1 old), then Keys, NewImage?, OldImage? as JSON text (strings).
+///   Then, with bit 7, the target pipeline's name (a backfill row, `ChangeRecord.pipeline`).
 public enum StreamRecordCodec {
     /// The first byte of the self-contained form.
     public static let formatVersion: UInt8 = 1
@@ -175,6 +178,7 @@ public enum StreamRecordCodec {
     private static let newValuesFlag: UInt8 = 1 << 4
     private static let oldValuesFlag: UInt8 = 1 << 5
     private static let dynamoDBFlag: UInt8 = 1 << 6
+    private static let pipelineFlag: UInt8 = 1 << 7
 
     /// Appends everything of `record` except its relation.
     static func encodeBody(_ record: ChangeRecord, into buffer: inout [UInt8]) {
@@ -190,6 +194,7 @@ public enum StreamRecordCodec {
         if record.newValues != nil { head |= newValuesFlag }
         if record.oldValues != nil { head |= oldValuesFlag }
         if record.dynamodb != nil { head |= dynamoDBFlag }
+        if record.pipeline != nil { head |= pipelineFlag }
         buffer.append(head)
         StreamBytes.appendString(record.database, to: &buffer)
         StreamBytes.appendLE(record.commitLSN.rawValue, to: &buffer)
@@ -201,6 +206,7 @@ public enum StreamRecordCodec {
         if let values = record.newValues { encodeValues(values, into: &buffer) }
         if let values = record.oldValues { encodeValues(values, into: &buffer) }
         if let change = record.dynamodb { encodeDynamoDB(change, into: &buffer) }
+        if let pipeline = record.pipeline { StreamBytes.appendString(pipeline, to: &buffer) }
     }
 
     private static func encodeDynamoDB(_ d: DynamoDBChange, into buffer: inout [UInt8]) {
@@ -242,7 +248,6 @@ public enum StreamRecordCodec {
 
     static func decodeBody(_ reader: inout StreamByteReader, relation: Relation) throws(StreamError) -> ChangeRecord {
         let head = try reader.readUInt8()
-        guard head & 0b1000_0000 == 0 else { throw reader.corrupt("unknown record flags") }
         let eventName: EventName
         switch head & 0b11 {
         case 0: eventName = .insert
@@ -260,10 +265,12 @@ public enum StreamRecordCodec {
         let newValues = head & newValuesFlag != 0 ? try decodeValues(&reader) : nil
         let oldValues = head & oldValuesFlag != 0 ? try decodeValues(&reader) : nil
         let dynamodb = head & dynamoDBFlag != 0 ? try decodeDynamoDB(&reader) : nil
-        return ChangeRecord(
+        var record = ChangeRecord(
             eventName: eventName, relation: relation, database: database, commitLSN: LSN(lsn), index: index, xid: xid,
             commitTime: commitTime, snapshot: head & snapshotFlag != 0, keyValues: keys, oldKeyValues: oldKeys,
             newValues: newValues, oldValues: oldValues, dynamodb: dynamodb)
+        if head & pipelineFlag != 0 { record.pipeline = try reader.readString() }
+        return record
     }
 
     @inline(__always)

@@ -10,12 +10,25 @@ extension ReplicaApplier {
         let previous = tables[relation.oid]
         if let previous {
             if previous.relation === relation || Self.sameShape(previous.relation, relation) { return previous }
-            try Self.checkCompatible(previous.relation, relation)
+            if let earlier = earlierShapes[relation.oid]?.last(where: {
+                $0.relation === relation || Self.sameShape($0.relation, relation)
+            }) {
+                return earlier
+            }
         }
         let (schema, name) = configuration.mapTable(relation.schema, relation.name)
         let targetName = schema + "." + name
+        let shape = relation.columns.map(SchemaChange.Column.init)
         do {
             var table = try TargetCatalog.table(connection, schema: schema, name: name)
+            // The shape applied before: this session's, else the one saved in the target.
+            let before = try previous.map { $0.relation.columns.map(SchemaChange.Column.init) }
+                ?? shapes.load(connection, sourceTable: relation.qualifiedName)
+            if let before, before != shape, let existing = table {
+                try checkFollowed(
+                    SchemaChange.between(before, shape), relation: relation, target: existing,
+                    targetName: SQL.qualified(schema, name))
+            }
             if table == nil {
                 guard configuration.createTables else {
                     throw SinkError(
@@ -68,17 +81,46 @@ extension ReplicaApplier {
                 else if relation.replicaIdentity == .full && relation.keyIndexes.count == relation.columns.count {
                     .matchAllColumns
                 } else { .matchKey }
+            if before != shape { try shapes.save(connection, sourceTable: relation.qualifiedName, columns: shape) }
             let apply = TableApply(
                 relation: relation, targetSchema: schema, targetTable: name, mode: mode,
                 columnTypes: relation.columns.map { found.columns[$0.name] ?? 0 })
+            if let previous { earlierShapes[relation.oid, default: []].append(previous) }
             tables[relation.oid] = apply
             logger.info(
                 "replicating table",
                 metadata: ["cdc.table": "\(relation.qualifiedName)", "cdc.target_table": "\(targetName)", "cdc.mode": "\(mode)"])
             return apply
+        } catch let error as SinkError {
+            throw error
         } catch {
             disconnect()
             throw SinkError(retryable: true, message: "postgres sink: \(targetName): \(error)")
+        }
+    }
+
+    /// Stops the pipeline (an error naming table and column) at the first change of `changes`
+    /// that the target table does not already follow; see `SchemaChange.isFollowed(by:)`.
+    private func checkFollowed(
+        _ changes: [SchemaChange], relation: Relation, target: TargetCatalog.Table, targetName: String
+    ) throws(SinkError) {
+        for change in changes where !change.isFollowed(by: target.declared) {
+            var newType: String?
+            if case .retyped = change.kind {
+                newType = (try? sourceColumns(relation))?.columns[change.column]?.type
+            }
+            let message = change.message(
+                table: relation.qualifiedName, targetTable: targetName, newTypeName: newType,
+                targetTypeName: target.typeNames[change.column])
+            logger.error(
+                "schema change the replica cannot follow",
+                metadata: ["cdc.table": "\(relation.qualifiedName)", "cdc.column": "\(change.column)", "cdc.change": "\(change)"])
+            throw SinkError(retryable: false, disablesPipeline: true, message: message)
+        }
+        for change in changes where change.kind != .added {
+            logger.info(
+                "the target already follows a schema change",
+                metadata: ["cdc.table": "\(relation.qualifiedName)", "cdc.column": "\(change.column)", "cdc.change": "\(change)"])
         }
     }
 
@@ -120,22 +162,5 @@ extension ReplicaApplier {
     static func sameShape(_ a: Relation, _ b: Relation) -> Bool {
         a.schema == b.schema && a.name == b.name && a.columns == b.columns && a.keyIndexes == b.keyIndexes
             && a.replicaIdentity == b.replicaIdentity
-    }
-
-    /// A new shape of a relation the replica already applies: columns may be added; a dropped,
-    /// renamed or retyped column stops the pipeline with a message naming it.
-    static func checkCompatible(_ old: Relation, _ new: Relation) throws(SinkError) {
-        for column in old.columns {
-            guard let now = new.columns.first(where: { $0.name == column.name }) else {
-                throw SinkError(
-                    retryable: false, disablesPipeline: true,
-                    message: "postgres sink: column \"\(column.name)\" of \(old.qualifiedName) was dropped or renamed in the source; the replica cannot follow: change the target table, then restart")
-            }
-            if now.typeOID != column.typeOID || now.typeModifier != column.typeModifier {
-                throw SinkError(
-                    retryable: false, disablesPipeline: true,
-                    message: "postgres sink: column \"\(column.name)\" of \(old.qualifiedName) changed type in the source; the replica cannot follow: change the target table, then restart")
-            }
-        }
     }
 }

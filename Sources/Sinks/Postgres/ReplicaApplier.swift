@@ -16,8 +16,14 @@ final class ReplicaApplier: @unchecked Sendable {
     private var prepared: [String: String] = [:]
     /// The current `TableApply` of each source relation OID.
     var tables: [UInt32: TableApply] = [:]
+    /// Earlier shapes of each relation accepted in this session: a batch can hold records of a
+    /// table's old shape after the new one was resolved (the schema check looks ahead), and those
+    /// are applied with the old shape's plan, not taken for a change back.
+    var earlierShapes: [UInt32: [TableApply]] = [:]
     private let checkpointTable: String
     private let checkpointSQL: String
+    /// The shapes applied so far, saved in the target (schema changes across restarts).
+    let shapes: AppliedShapes
 
     init(_ configuration: PostgresSink.Configuration, logger: Logger) {
         self.configuration = configuration
@@ -26,6 +32,7 @@ final class ReplicaApplier: @unchecked Sendable {
         logger[metadataKey: "cdc.target"] = .string(configuration.target.redacted)
         self.logger = logger
         checkpointTable = SQL.qualified(configuration.checkpointSchema, "checkpoints")
+        shapes = AppliedShapes(schema: configuration.checkpointSchema, pipeline: configuration.pipeline)
         checkpointSQL = """
             INSERT INTO \(checkpointTable) AS c (pipeline, sequence_number, updated_at) VALUES ($1, $2, now())
             ON CONFLICT (pipeline) DO UPDATE SET
@@ -60,6 +67,10 @@ final class ReplicaApplier: @unchecked Sendable {
                       sequence_number text NOT NULL,
                       updated_at timestamptz NOT NULL DEFAULT now())
                     """)
+            }
+            if try connection.execute("SELECT to_regclass($1)", [shapes.table]).scalar == nil {
+                try connection.execute("CREATE SCHEMA IF NOT EXISTS \(SQL.identifier(schema))")
+                try connection.execute(shapes.createSQL)
             }
             checkpoint =
                 try connection.execute(
@@ -98,7 +109,25 @@ final class ReplicaApplier: @unchecked Sendable {
             if let applied, (record.commitLSN.rawValue, record.index) <= applied { continue }
             records.append(record)
         }
-        guard let last = records.last?.position else { return }
+        // A schema change the replica cannot follow: apply the records before it, then stop, so
+        // that after the target is fixed only records of the new shape remain.
+        var schemaStop: SinkError?
+        var previous: Relation?
+        for index in records.indices where records[index].relation !== previous {
+            previous = records[index].relation
+            do throws(SinkError) {
+                _ = try table(for: records[index], connection)
+            } catch {
+                guard error.disablesPipeline, index > 0 else { throw error }
+                schemaStop = error
+                records.removeSubrange(index...)
+                break
+            }
+        }
+        guard let last = records.last?.position else {
+            if let schemaStop { throw schemaStop }
+            return
+        }
         let started = ContinuousClock.now
         var plan = try self.plan(records, connection, copyInserts: true)
         let planned = ContinuousClock.now
@@ -128,6 +157,7 @@ final class ReplicaApplier: @unchecked Sendable {
             try handleStatementFailure(
                 index < plan.operations.count ? plan.operations[index] : nil, error, records, connection)
         }
+        if let schemaStop { throw schemaStop }
     }
 
     /// The statements for `records`, each relation resolved against the target (see `table(for:_:)`).

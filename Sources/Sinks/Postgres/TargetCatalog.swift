@@ -13,6 +13,10 @@ struct TargetCatalog {
         var columns: [String: UInt32]
         /// The column sets of the table's unique indexes (no predicate, no expressions).
         var uniqueKeys: [Set<String>]
+        /// Column name → declared type (OID and modifier), to check schema changes against.
+        var declared: [String: SchemaChange.Column] = [:]
+        /// Column name → `format_type` text, for messages.
+        var typeNames: [String: String] = [:]
     }
 
     /// One source column as `CREATE TABLE` / `ADD COLUMN` needs it.
@@ -32,11 +36,18 @@ struct TargetCatalog {
             return nil
         }
         let columns = try connection.execute(
-            "SELECT attname, atttypid::int8 FROM pg_attribute WHERE attrelid = $1::int8::oid AND attnum > 0 AND NOT attisdropped",
+            """
+            SELECT attname, atttypid::int8, atttypmod, format_type(atttypid, atttypmod) FROM pg_attribute
+            WHERE attrelid = $1::int8::oid AND attnum > 0 AND NOT attisdropped
+            """,
             [oid])
         var table = Table(columns: [:], uniqueKeys: [])
         for row in columns.rows {
-            table.columns[row[0] ?? ""] = UInt32(row[1] ?? "0") ?? 0
+            let name = row[0] ?? ""
+            let type = UInt32(row[1] ?? "0") ?? 0
+            table.columns[name] = type
+            table.declared[name] = SchemaChange.Column(name: name, typeOID: type, typeModifier: Int32(row[2] ?? "-1") ?? -1)
+            table.typeNames[name] = row[3]
         }
         let keys = try connection.execute(
             """

@@ -105,7 +105,8 @@ struct Daemon {
             configuration: PostgresSource.Configuration(
                 connection: try ConnectionString(postgres.url), slot: postgres.slot, publication: postgres.publication,
                 tables: tables, skipThrough: try CaptureToStream.skipThrough(stream),
-                snapshot: postgres.snapshot == .initial ? try CaptureToStream.snapshotPlan(stream, marker: snapshotMarker) : nil),
+                snapshot: postgres.snapshot == .initial ? try CaptureToStream.snapshotPlan(stream, marker: snapshotMarker) : nil,
+                heartbeat: postgres.heartbeat, backfillDirectory: SnapshotCommand.directory(configuration)),
             logger: logger)
         let capture = CaptureService(
             capture: CaptureToStream(source: source, stream: stream, logger: logger, snapshotMarker: snapshotMarker))
