@@ -61,10 +61,14 @@ public final class FileSink: Sink, @unchecked Sendable {
         }
     }
 
-    /// fsyncs the file (nothing to do for stdout).
+    /// fsyncs the file (nothing to do for stdout, nor for a path that cannot be synced — a device
+    /// such as `/dev/null` or a FIFO, where fsync fails with EINVAL).
     public func flush() async throws(SinkError) {
         guard case .file = destination else { return }
-        let failure: String? = lock.withLock { fd >= 0 && fsync(fd) != 0 ? String(cString: strerror(errno)) : nil }
+        let failure: String? = lock.withLock {
+            guard fd >= 0, fsync(fd) != 0, errno != EINVAL else { return nil }
+            return String(cString: strerror(errno))
+        }
         if let failure {
             throw SinkError(retryable: true, message: "syncing \(name) failed: \(failure)")
         }
