@@ -8,6 +8,8 @@
 #       conninfo on stdout.
 #   scripts/pg.sh stop NAME        fast shutdown (keeps the data directory)
 #   scripts/pg.sh restart NAME     stop + start on the same port (data kept)
+#   scripts/pg.sh crash NAME       immediate shutdown, as a crash of the server (data kept; WAL not
+#                                  yet written is lost); `restart` starts it again with recovery
 #   scripts/pg.sh destroy NAME     stop and remove the data directory
 #   scripts/pg.sh url NAME         print the conninfo of a running server
 #
@@ -27,7 +29,7 @@ PY
 }
 
 cmd=${1:-}; name=${2:-}
-[ -n "$cmd" ] && [ -n "$name" ] || die "usage: pg.sh start|stop|restart|destroy|url NAME [options]"
+[ -n "$cmd" ] && [ -n "$name" ] || die "usage: pg.sh start|stop|crash|restart|destroy|url NAME [options]"
 [[ "$name" =~ ^[A-Za-z0-9_-]+$ ]] || die "NAME must match [A-Za-z0-9_-]+"
 shift 2
 base=/tmp/cdcd-pg-$name
@@ -88,6 +90,9 @@ HBA
   ;;
 stop)
   if running; then as_pg "$PGBIN/pg_ctl" -D "$data" -m fast -w -t 120 stop >/dev/null; fi
+  ;;
+crash)
+  if running; then as_pg "$PGBIN/pg_ctl" -D "$data" -m immediate -w -t 120 stop >/dev/null; fi
   ;;
 restart)
   [ -f "$base/port" ] || die "server $name was never started"

@@ -76,6 +76,7 @@ public final class DaemonMonitor: Sendable {
             entry.retried = status.retried
             entry.deadLettered = status.deadLettered
             entry.trimmedRecords = status.trimmedRecords
+            entry.rewinds = status.rewinds
             entry.lastError = status.lastError
             return entry
         }

@@ -84,6 +84,8 @@ public struct DaemonStatus: Codable, Sendable, Equatable {
         public var retried: UInt64?
         public var deadLettered: UInt64?
         public var trimmedRecords: UInt64?
+        /// Times the sink's destination lost records it had taken and they were delivered again.
+        public var rewinds: UInt64?
         /// Records in the dead-letter queue now.
         public var dlqSize: Int
         public var lastError: String?

@@ -36,7 +36,7 @@ extension ConfigDecoder {
 
     private func decodePostgresSink(_ node: ConfigNode, _ path: ConfigPath) throws(ConfigError) -> Sink.Postgres {
         let reader = try MappingReader(
-            node, path, self, allowed: ["url", "tables", "create_tables", "checkpoint_schema"],
+            node, path, self, allowed: ["url", "tables", "create_tables", "checkpoint_schema", "synchronous_commit"],
             what: "postgres sink settings")
         var sink = Sink.Postgres(
             url: try postgresURL(reader.required("url", "for example postgres://app@10.0.0.2/app"), path.key("url")))
@@ -52,6 +52,9 @@ extension ConfigDecoder {
         }
         if let schema = reader.value("checkpoint_schema") {
             sink.checkpointSchema = try identifier(schema, path.key("checkpoint_schema"))
+        }
+        if let synchronousCommit = reader.value("synchronous_commit") {
+            sink.synchronousCommit = try bool(synchronousCommit, path.key("synchronous_commit"))
         }
         return sink
     }

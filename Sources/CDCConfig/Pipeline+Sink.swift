@@ -10,7 +10,7 @@ extension CDCDConfiguration.Pipeline {
         /// `stdout: {}`: JSON Lines on standard output.
         case stdout
 
-        /// `postgres: { url, tables, create_tables, checkpoint_schema }` — a replica with exactly-once effect.
+        /// `postgres: { url, tables, create_tables, checkpoint_schema, synchronous_commit }` — a replica with exactly-once effect.
         public struct Postgres: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible,
             CustomReflectable
         {
@@ -23,17 +23,23 @@ extension CDCDConfiguration.Pipeline {
             public var createTables: Bool
             /// `checkpoint_schema`: the schema of the checkpoint table in the target. Default `cdcd`.
             public var checkpointSchema: String
+            /// `synchronous_commit`: wait for the target's WAL flush at every batch's commit. Default
+            /// false: batches commit asynchronously (as native subscriptions do) and the target is
+            /// made durable before each checkpoint save; a target crash is detected and the lost
+            /// batches are delivered again.
+            public var synchronousCommit: Bool
 
             public static let defaultCheckpointSchema = "cdcd"
 
             public init(
                 url: String, tables: [TableMapping] = [], createTables: Bool = false,
-                checkpointSchema: String = Postgres.defaultCheckpointSchema
+                checkpointSchema: String = Postgres.defaultCheckpointSchema, synchronousCommit: Bool = false
             ) {
                 self.url = url
                 self.tables = tables
                 self.createTables = createTables
                 self.checkpointSchema = checkpointSchema
+                self.synchronousCommit = synchronousCommit
             }
 
             /// The target table for a source table: the first exact mapping, else the first `schema.*`
@@ -54,6 +60,7 @@ extension CDCDConfiguration.Pipeline {
                     [
                         "url": CDCDConfiguration.redactURL(url), "tables": tables.description,
                         "createTables": String(createTables), "checkpointSchema": checkpointSchema,
+                        "synchronousCommit": String(synchronousCommit),
                     ])
             }
             public var debugDescription: String { description }
@@ -62,7 +69,7 @@ extension CDCDConfiguration.Pipeline {
                     self,
                     children: [
                         "url": CDCDConfiguration.redactURL(url), "tables": tables, "createTables": createTables,
-                        "checkpointSchema": checkpointSchema,
+                        "checkpointSchema": checkpointSchema, "synchronousCommit": synchronousCommit,
                     ], displayStyle: .struct)
             }
         }

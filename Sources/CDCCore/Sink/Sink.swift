@@ -42,16 +42,21 @@ public struct SinkError: Error, CustomStringConvertible, Sendable {
     public var failedSequenceNumbers: [String]
     /// How long to wait before retrying, when the destination said (`Retry-After`).
     public var retryAfter: Duration?
+    /// The destination lost items it had taken but not yet made durable (a Postgres target that
+    /// crashed with asynchronous commits): the pipeline delivers again from its saved checkpoint,
+    /// which `flush` guarantees the destination still holds.
+    public var rewind: Bool
     public var message: String
 
     public init(
         retryable: Bool, disablesPipeline: Bool = false, failedSequenceNumbers: [String] = [],
-        retryAfter: Duration? = nil, message: String
+        retryAfter: Duration? = nil, rewind: Bool = false, message: String
     ) {
         self.retryable = retryable
         self.disablesPipeline = disablesPipeline
         self.failedSequenceNumbers = failedSequenceNumbers
         self.retryAfter = retryAfter
+        self.rewind = rewind
         self.message = message
     }
 
@@ -62,9 +67,11 @@ public struct SinkError: Error, CustomStringConvertible, Sendable {
 ///
 /// Contract: `write` returns only once the destination has taken every item of the batch (for a
 /// replica: committed; for a webhook: answered 2xx; for a file: written), and every item taken is
-/// durable once `flush` returns (for a file: fsynced; for the others at once, so their `flush` does
-/// nothing). The pipeline calls `flush` before it saves a checkpoint, so a saved checkpoint never
-/// covers an item that a crash of the machine could lose. `write` is called by one pipeline task at
+/// durable once `flush` returns (for a file: fsynced; for a replica committing asynchronously: its
+/// WAL flushed; for a webhook at once, so its `flush` does nothing). The pipeline calls `flush`
+/// before it saves a checkpoint, so a saved checkpoint never covers an item that a crash could
+/// lose. A sink that finds it lost items taken since its last `flush` (its destination crashed)
+/// throws a `rewind` error: the pipeline then delivers again from its saved checkpoint. `write` is called by one pipeline task at
 /// a time, with batches in stream order; delivering a batch again after a crash must be harmless
 /// (at-least-once), unless the sink makes it exactly-once itself.
 public protocol Sink: Sendable {

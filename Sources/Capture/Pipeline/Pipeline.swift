@@ -104,6 +104,7 @@ public final class Pipeline: Sendable {
             do {
                 try await sink?.flush()
             } catch {
+                if error.rewind { throw error }
                 logger.warning("the sink could not flush; the checkpoint is not saved yet", metadata: ["cdc.error": "\(error.message)"])
                 return
             }
@@ -111,12 +112,26 @@ public final class Pipeline: Sendable {
             saved = checkpoint
             savedAt = ContinuousClock.now
         }
-        do {
-            try await run(checkpoint: &checkpoint, persist: persist)
-        } catch {
-            // Disabled or failed: keep what was delivered before the failure.
-            try? await persist(checkpoint, force: true)
-            throw error
+        while true {
+            do {
+                try await run(checkpoint: &checkpoint, persist: persist)
+                break
+            } catch let error as SinkError where error.rewind {
+                // The sink lost what it took since its last flush: everything after the saved
+                // checkpoint is delivered again (the sink skips what it still holds).
+                logger.warning(
+                    "the sink lost records it had taken; delivering again from the saved checkpoint",
+                    metadata: ["cdc.error": "\(error.message)", "cdc.checkpoint": "\(saved)", "cdc.delivered": "\(checkpoint)"])
+                checkpoint = saved
+                state.update {
+                    $0.checkpoint = saved
+                    $0.rewinds += 1
+                }
+            } catch {
+                // Disabled or failed: keep what was delivered before the failure.
+                try? await persist(checkpoint, force: true)
+                throw error
+            }
         }
         // A clean stop: the checkpoint is saved.
         try await persist(checkpoint, force: true)
@@ -203,12 +218,19 @@ public final class Pipeline: Sendable {
         // A sink that applies records (the Postgres replica) needs no JSON unless a filter or a
         // function does; it is then rendered only for what gets dead-lettered.
         let render = configuration.filter != nil || !functions.isEmpty || (sink?.needsJSON ?? true)
+        // Whether the last relation seen is one of the pipeline's tables (runs of one table are the
+        // rule: the name is matched once per run, not per record).
+        var lastRelation: ObjectIdentifier?
+        var lastMatches = false
         // From the end, so each entry is moved out of the array rather than copied; reversed after.
         while !entries.isEmpty {
             let entry = entries.removeLast()
-            guard configuration.tables.matchesTable(entry.record.relation.qualifiedName),
-                entry.record.pipeline == nil || entry.record.pipeline == configuration.name
-            else {
+            let relation = ObjectIdentifier(entry.record.relation)
+            if relation != lastRelation {
+                lastRelation = relation
+                lastMatches = configuration.tables.matchesTable(entry.record.relation.qualifiedName)
+            }
+            guard lastMatches, entry.record.pipeline == nil || entry.record.pipeline == configuration.name else {
                 filtered += 1
                 continue
             }
@@ -221,7 +243,7 @@ public final class Pipeline: Sendable {
                 filtered += 1
                 continue
             }
-            batch.append(offset: offset, item: SinkItem(record: record, json: writer.bytes), appendedAt: appendedAt)
+            batch.append(offset: offset, item: SinkItem(record: consume record, json: writer.bytes), appendedAt: appendedAt)
         }
         batch.reverse()
         state.update { $0.filtered += UInt64(filtered) }
@@ -297,6 +319,7 @@ public final class Pipeline: Sendable {
                     $0.lastError = error.message
                     $0.retried += 1
                 }
+                if error.rewind { throw error }  // `run()` delivers again from the saved checkpoint
                 if error.disablesPipeline {
                     state.update { $0.state = .disabled }
                     logger.error("pipeline disabled", metadata: ["cdc.error": "\(error.message)"])

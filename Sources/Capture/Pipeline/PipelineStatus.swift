@@ -12,6 +12,9 @@ public struct PipelineStatus: Sendable {
     public var retried: UInt64 = 0
     public var deadLettered: UInt64 = 0
     public var trimmedRecords: UInt64 = 0
+    /// Times the sink lost records it had taken (its destination crashed) and the pipeline
+    /// delivered again from its saved checkpoint.
+    public var rewinds: UInt64 = 0
     /// Milliseconds between the newest record of the last batch being appended and now.
     public var iteratorAgeMillis: Int64 = 0
     public var lastError: String?

@@ -51,10 +51,20 @@ struct ApplyPlan {
     ) throws(SinkError) {
         /// Keys already in the open multi-row upsert (ON CONFLICT cannot touch one row twice).
         var openKeys = Set<[PgValue]>()
-        for (index, record) in records.enumerated() {
-            let apply = try table(record)
-            var (kind, columns) = try Self.classify(record, apply, index: index)
-            if copyInserts && multiRow && record.eventName == .insert { kind = .copy }
+        /// The last record's relation and its `TableApply` (batches are mostly runs of one table).
+        var lastRelation: ObjectIdentifier?
+        var lastApply: TableApply?
+        for index in records.indices {
+            let apply: TableApply
+            if let lastApply, ObjectIdentifier(records[index].relation) == lastRelation {
+                apply = lastApply
+            } else {
+                apply = try table(records[index])
+                lastApply = apply
+                lastRelation = ObjectIdentifier(records[index].relation)
+            }
+            var (kind, columns) = try Self.classify(records[index], apply, index: index)
+            if copyInserts && multiRow && records[index].eventName == .insert { kind = .copy }
             if kind == .copy, var last = operations.last, last.table === apply, last.kind == .copy, last.columns == columns {
                 last.records = last.records.lowerBound..<(index + 1)
                 operations[operations.count - 1] = last
@@ -63,26 +73,33 @@ struct ApplyPlan {
             if multiRow, var last = operations.last, last.table === apply, last.kind == kind,
                 kind == .upsert || kind == .insert, last.columns == columns,
                 last.records.count < apply.maxRowsPerStatement,
-                kind == .insert || !openKeys.contains(record.keyValues)
+                kind == .insert || !openKeys.contains(records[index].keyValues)
             {
                 last.records = last.records.lowerBound..<(index + 1)
                 operations[operations.count - 1] = last
-                if kind == .upsert { openKeys.insert(record.keyValues) }
+                if kind == .upsert { openKeys.insert(records[index].keyValues) }
                 continue
             }
             openKeys.removeAll(keepingCapacity: true)
-            if kind == .upsert { openKeys.insert(record.keyValues) }
+            if kind == .upsert { openKeys.insert(records[index].keyValues) }
             operations.append(Operation(table: apply, kind: kind, columns: columns, records: index..<(index + 1)))
         }
         operations = operations.flatMap(Self.splitInPowersOfTwo)
     }
 
     /// What statement a record needs, and which columns it writes.
-    static func classify(_ record: ChangeRecord, _ apply: TableApply, index: Int) throws(SinkError) -> (Kind, [Int]) {
-        let sent: [Int] =
-            record.newValues.map { values in
-                values.contains(.unchangedToast) ? values.indices.filter { values[$0] != .unchangedToast } : apply.allColumns
-            } ?? []
+    static func classify(_ record: borrowing ChangeRecord, _ apply: TableApply, index: Int) throws(SinkError) -> (Kind, [Int]) {
+        var sent: [Int] = []
+        if let values = record.newValues {
+            var unchanged = false
+            for value in values {
+                if case .unchangedToast = value {
+                    unchanged = true
+                    break
+                }
+            }
+            sent = unchanged ? values.indices.filter { values[$0] != .unchangedToast } : apply.allColumns
+        }
         switch (record.eventName, apply.mode) {
         case (.truncate, _):
             return (.truncate, [])
@@ -180,21 +197,36 @@ struct ApplyPlan {
                 if n > 0 { data.append(0x09) }
                 switch values[column] {
                 case .text(let bytes):
-                    for byte in bytes {
-                        switch byte {
-                        case 0x5C: data.append(0x5C); data.append(0x5C)
-                        case 0x09: data.append(0x5C); data.append(UInt8(ascii: "t"))
-                        case 0x0A: data.append(0x5C); data.append(UInt8(ascii: "n"))
-                        case 0x0D: data.append(0x5C); data.append(UInt8(ascii: "r"))
-                        default: data.append(byte)
-                        }
-                    }
+                    appendEscaped(bytes, to: &data)
                 case .null, .unchangedToast:
                     data.append(0x5C)
                     data.append(UInt8(ascii: "N"))
                 }
             }
             data.append(0x0A)
+        }
+    }
+
+    /// Appends a value in COPY text form: runs without a byte to escape are copied whole.
+    @inline(__always)
+    static func appendEscaped(_ bytes: [UInt8], to data: inout [UInt8]) {
+        bytes.withUnsafeBufferPointer { buffer in
+            var start = 0
+            for index in buffer.indices {
+                let escaped: UInt8
+                switch buffer[index] {
+                case 0x5C: escaped = 0x5C
+                case 0x09: escaped = UInt8(ascii: "t")
+                case 0x0A: escaped = UInt8(ascii: "n")
+                case 0x0D: escaped = UInt8(ascii: "r")
+                default: continue
+                }
+                data.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[start..<index]))
+                data.append(0x5C)
+                data.append(escaped)
+                start = index + 1
+            }
+            data.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[start...]))
         }
     }
 }

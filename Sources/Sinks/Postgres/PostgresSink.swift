@@ -10,7 +10,13 @@ import Logging
 /// inserts and upserts merged into multi-row statements, values as typed text parameters, every
 /// identifier quoted) that also upserts the pipeline's checkpoint row in `checkpoint_schema.checkpoints`.
 /// Records at or below that checkpoint are skipped, so a batch delivered again after a crash is
-/// applied once. A row the target rejects (constraint, type) is reported alone as a non-retryable
+/// applied once.
+///
+/// Batches commit asynchronously (`synchronous_commit = off`, as PostgreSQL's own subscriptions do)
+/// unless configured otherwise: `flush` (called by the pipeline before it saves its checkpoint) makes
+/// them durable with one synchronous commit, and a target that crashed and lost commits is found
+/// on reconnect (its checkpoint row is behind what this sink committed): `write` then throws a
+/// `rewind` error and the pipeline delivers again from its saved checkpoint. A row the target rejects (constraint, type) is reported alone as a non-retryable
 /// failure after the records before it were committed; a schema change the replica cannot follow
 /// disables the pipeline; connection trouble is retryable.
 ///
@@ -26,14 +32,17 @@ public final class PostgresSink: Sink, @unchecked Sendable {
         public var source: ConnectionString?
         public var createTables: Bool
         public var checkpointSchema: String
+        /// Wait for the target's WAL flush at every batch's commit (else at `flush`).
+        public var synchronousCommit: Bool
         /// The target `(schema, table)` of a source table.
         public var mapTable: @Sendable (_ schema: String, _ table: String) -> (schema: String, table: String)
 
         public init(
             pipeline: String, target: ConnectionString, source: ConnectionString? = nil, createTables: Bool = false,
-            checkpointSchema: String = "cdcd",
+            checkpointSchema: String = "cdcd", synchronousCommit: Bool = false,
             mapTable: @escaping @Sendable (String, String) -> (schema: String, table: String) = { ($0, $1) }
         ) {
+            self.synchronousCommit = synchronousCommit
             self.pipeline = pipeline
             self.target = target
             self.source = source
@@ -56,6 +65,12 @@ public final class PostgresSink: Sink, @unchecked Sendable {
 
     public func write(_ items: [SinkItem]) async throws(SinkError) {
         try await perform { (applier) throws(SinkError) in try applier.apply(items, replay: false) }
+    }
+
+    /// Makes the batches committed so far durable (a synchronous commit flushes the target's WAL
+    /// up to it, asynchronous commits before it included).
+    public func flush() async throws(SinkError) {
+        try await perform { (applier) throws(SinkError) in try applier.flush() }
     }
 
     /// Applies dead-lettered records again: they are below the checkpoint, so they are not skipped,

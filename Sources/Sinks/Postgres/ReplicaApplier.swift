@@ -12,6 +12,11 @@ final class ReplicaApplier: @unchecked Sendable {
     private var connection: PostgresConnection?
     /// The sequence number of the last record applied ("" before the first batch).
     private(set) var checkpoint = ""
+    /// The highest checkpoint this applier committed, durable or not: a target whose checkpoint
+    /// row is found below it on reconnect lost asynchronous commits (it crashed).
+    private var committed = ""
+    /// Batches were committed asynchronously since the last `flush`.
+    private var unflushed = false
     /// SQL text → prepared statement name, for the current connection.
     private var prepared: [String: String] = [:]
     /// The current `TableApply` of each source relation OID.
@@ -55,8 +60,9 @@ final class ReplicaApplier: @unchecked Sendable {
     /// The open connection, connecting (and reading the checkpoint) when there is none.
     func connect() throws(SinkError) -> PostgresConnection {
         if let connection, !connection.isClosed { return connection }
+        let connection: PostgresConnection
         do {
-            let connection = try PostgresConnection(configuration.target, applicationName: "cdcd-sink")
+            connection = try PostgresConnection(configuration.target, applicationName: "cdcd-sink")
             let schema = configuration.checkpointSchema
             if try connection.execute("SELECT to_regclass($1)", [checkpointTable]).scalar == nil {
                 try connection.execute("CREATE SCHEMA IF NOT EXISTS \(SQL.identifier(schema))")
@@ -72,6 +78,7 @@ final class ReplicaApplier: @unchecked Sendable {
                 try connection.execute("CREATE SCHEMA IF NOT EXISTS \(SQL.identifier(schema))")
                 try connection.execute(shapes.createSQL)
             }
+            if !configuration.synchronousCommit { try connection.execute("SET synchronous_commit = off") }
             checkpoint =
                 try connection.execute(
                     "SELECT sequence_number FROM \(checkpointTable) WHERE pipeline = $1", [configuration.pipeline]
@@ -79,10 +86,43 @@ final class ReplicaApplier: @unchecked Sendable {
             prepared = [:]
             self.connection = connection
             logger.debug("connected to the target", metadata: ["cdc.checkpoint": "\(checkpoint)"])
-            return connection
         } catch {
             throw SinkError(retryable: true, message: "postgres sink: \(error)")
         }
+        // (`unflushed` stays as it was: commits of an earlier connection may still be unflushed.)
+        if checkpoint < committed {
+            // Commits acknowledged to the pipeline are gone: the target crashed before flushing them.
+            let lost = committed
+            committed = checkpoint
+            throw SinkError(
+                retryable: true, rewind: true,
+                message: "postgres sink: the target lost commits it had acknowledged (it restarted before flushing them): "
+                    + "its checkpoint is \(checkpoint.isEmpty ? "empty" : checkpoint), cdcd had committed up to \(lost)")
+        }
+        return connection
+    }
+
+    /// Makes every batch committed so far durable: one synchronous commit (of the checkpoint row's
+    /// `updated_at`) flushes the target's WAL up to it, the asynchronous commits before it included.
+    func flush() throws(SinkError) {
+        guard unflushed else { return }
+        let connection = try connect()
+        do throws(PostgresError) {
+            // One round trip: a simple query of several statements.
+            try connection.execute(
+                "BEGIN; SET LOCAL synchronous_commit = on; UPDATE \(checkpointTable) SET updated_at = now() WHERE pipeline = \(SQL.literal(configuration.pipeline)); COMMIT")
+            unflushed = false
+        } catch {
+            disconnect()
+            throw SinkError(retryable: true, message: "postgres sink: \(error)")
+        }
+    }
+
+    /// Notes a commit of the records up to `position`.
+    private func didCommit(_ position: String) {
+        if position > checkpoint { checkpoint = position }
+        if position > committed { committed = position }
+        if !configuration.synchronousCommit { unflushed = true }
     }
 
     func disconnect() {
@@ -142,7 +182,7 @@ final class ReplicaApplier: @unchecked Sendable {
         }
         switch outcome {
         case nil:
-            if last > checkpoint { checkpoint = last }
+            didCommit(last)
             logger.debug(
                 "applied a batch",
                 metadata: [
@@ -327,7 +367,7 @@ final class ReplicaApplier: @unchecked Sendable {
                 disconnect()
                 throw SinkError(retryable: true, message: "postgres sink: \(again)")
             }
-            checkpoint = max(checkpoint, before[before.count - 1].position)
+            didCommit(before[before.count - 1].position)
         }
         let record = records[failing]
         let table = try self.table(for: record, connection)

@@ -192,7 +192,7 @@ struct Daemon {
                 PostgresSink.Configuration(
                     pipeline: p.name, target: try ConnectionString(postgres.url), source: sourceURL,
                     createTables: postgres.createTables, checkpointSchema: postgres.checkpointSchema,
-                    mapTable: { mapping.target(schema: $0, table: $1) }),
+                    synchronousCommit: postgres.synchronousCommit, mapTable: { mapping.target(schema: $0, table: $1) }),
                 logger: logger)
         case .webhook(let webhook)?:
             var logger = logger
