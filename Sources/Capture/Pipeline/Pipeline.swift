@@ -192,7 +192,8 @@ public final class Pipeline: Sendable {
                     while entries.count < readSize && ContinuousClock.now < deadline && !Task.isCancelled {
                         _ = await stream.waitForRecords(from: entries.last!.offset + 1, timeout: deadline - .now)
                         do throws(StreamError) {
-                            entries = try stream.read(from: cursor + 1, maxRecords: readSize)
+                            // Only what arrived since: the entries read so far are kept, not decoded again.
+                            entries += try stream.read(from: entries.last!.offset + 1, maxRecords: readSize - entries.count)
                         } catch {
                             guard error.code == .recordsTrimmed else { throw error }
                             break  // trimmed since read: deliver what was read; the next read reports the gap
