@@ -239,7 +239,10 @@ extension StreamLog {
                 StreamRecordCodec.encodeRelation(relation, into: &buffer)
                 // A relation definition is far below the entry size limit.
                 try? finish(entryAt: start)
-                pendingRelations.append(relationCache.intern(definition, or: relation))
+                // Readers get an instance of their own, not the writer's: records are retained and
+                // released by the capture threads and by the pipelines at once, and one shared
+                // reference count would bounce between their cores.
+                pendingRelations.append(relationCache.intern(definition))
             }
             // Instances are held while the segment is active, so identifiers are never reused; a
             // source that makes a new instance per record only costs the definition lookup.
