@@ -30,6 +30,9 @@
 #                  pgbench) at this nice value, e.g. NICE=-10 to measure as if the machine were not
 #                  shared with other work (needs root for negative values)
 #   TIMEOUT=60+ROWS/1000 s per timed run
+#   KEEP_RECEIVER_LOG=FILE   keep the latency run's receiver log (JSON lines) there
+#   ONLY=         "latency": only the latency part (no slots, rows or throughput runs);
+#                 "throughput": everything but the latency part
 #   RESULTS=bench/results   the table goes to $RESULTS/webhook-<date>.txt (+ .log with details)
 set -euo pipefail
 
@@ -49,6 +52,8 @@ QUIET_PCT=${QUIET_PCT:-15}
 NICE=${NICE:-0}
 TIMEOUT=${TIMEOUT:-$((60 + ROWS / 1000))}
 RESULTS=${RESULTS:-$HERE/results}
+ONLY=${ONLY:-}
+case "$ONLY" in ""|latency|throughput) ;; *) echo "ONLY must be latency or throughput" >&2; exit 2 ;; esac
 PYTHON=${PYTHON:-python3}
 RECEIVER=$ROOT/Tests/Support/webhook_receiver.py
 PGNAME=cdcd-wh-bench-$$
@@ -180,15 +185,18 @@ create_slot() {  # NAME: start cdcd until its slot streams, then SIGTERM
     die "setup of slot $1 failed"
   fi
 }
-for r in $(seq 1 "$RUNS"); do
+THROUGHPUT_RUNS=$RUNS
+[ "$ONLY" != latency ] || THROUGHPUT_RUNS=0
+for r in $(seq 1 "$THROUGHPUT_RUNS"); do
   write_config "wh_single_$r" false public.bench "$HOOK" "$BATCH_SIZE"
   write_config "wh_batch_$r" true public.bench "$HOOK" "$BATCH_SIZE"
   create_slot "wh_single_$r"
   create_slot "wh_batch_$r"
 done
-log "setup: $((2 * RUNS)) slots created by cdcd run"
+log "setup: $((2 * THROUGHPUT_RUNS)) slots created by cdcd run"
 
 # --- data -------------------------------------------------------------------------------------
+if [ "$ONLY" != latency ]; then
 t0=$(now)
 q -c "do \$\$ begin
   for i in 0..$(((ROWS + 999) / 1000 - 1)) loop
@@ -199,6 +207,7 @@ q -c "do \$\$ begin
   end loop; end \$\$"
 q -c 'vacuum analyze public.bench' -c checkpoint >/dev/null
 log "inserted $ROWS rows in $(awk -v a="$t0" -v b="$(now)" 'BEGIN{printf "%.2f", b - a}') s"
+fi
 
 # --- wrk body: a record as cdcd renders it for this table, with Standard Webhooks headers -----
 cat >"$WORK/post.lua" <<'LUA'
@@ -217,7 +226,7 @@ sed -n "s/^wrk.body = '\\(.*\\)'\$/\\1/p" "$WORK/post.lua" | tr -d '\n' >"$WORK/
 FAILED=0
 record() { local IFS=$'\t'; echo "$*" >>"$RAW"; }  # kind rep rc rate wall cpu busy requests note
 busy_since() { awk -v x="$(($(cpu_busy) - $1))" -v hz="$HZ" 'BEGIN{printf "%.2f", x / hz}'; }
-for r in $(seq 1 "$RUNS"); do
+for r in $(seq 1 "$THROUGHPUT_RUNS"); do
   waited=$(quiet_wait)
   b0=$(cpu_busy)
   out=$(nice -n "$NICE" wrk -t1 -c"$WRK_CONN" -d"${WRK_SECONDS}s" -s "$WORK/post.lua" "$HOOK" 2>&1) || die "wrk failed: $out"
@@ -268,8 +277,11 @@ for r in $(seq 1 "$RUNS"); do
 done
 
 # --- latency at a steady RATE changes/s ---------------------------------------------------------
-RPORT=$(free_port)
 RLOG=$WORK/receiver.jsonl
+: >"$RLOG"
+NLAT=0
+if [ "$ONLY" != throughput ]; then
+RPORT=$(free_port)
 nice -n "$NICE" "$PYTHON" "$RECEIVER" --port "$RPORT" --log "$RLOG" --secret "$SECRET" >"$WORK/receiver.out" 2>&1 &
 for i in $(seq 1 100); do grep -q listening "$WORK/receiver.out" 2>/dev/null && break; sleep 0.05; done
 write_config wh_latency false public.lat "http://127.0.0.1:$RPORT/hooks" 100
@@ -286,8 +298,10 @@ for i in $(seq 1 600); do
   sleep 0.1
 done
 stop_cdcd "$LPID"
+[ -z "${KEEP_RECEIVER_LOG:-}" ] || cp "$RLOG" "$KEEP_RECEIVER_LOG"
 cat "$WORK/pgbench.out" >>"$LOG"
 { echo "--- cdcd run log, latency:"; sed 's/^/  /' "$WORK/wh_latency/run.log"; } >>"$LOG"
+fi
 
 # --- report -----------------------------------------------------------------------------------
 "$PYTHON" - "$RAW" "$ROWS" "$RUNS" "$CDCD" "$NCPU" "$PGVER" "$PARALLELIZATION" "$BATCH_SIZE" "$WRK_CONN" "$RLOG" "$NLAT" "$RATE" <<'PY' | tee "$TXT"
@@ -313,9 +327,10 @@ label = {"wrk": f"wrk -t1 -c{conn} (requests/s)", "libcurl": "C libcurl multi lo
          "single": "cdcd batch: false (records/s)", "batch": "cdcd batch: true (records/s)"}
 rates = {}
 hdr = f"{'sender':34} {'median (min-max)':>26} {'ratio to wrk':>12} {'cdcd CPU-s':>10}"
-print(hdr)
-print("-" * len(hdr))
-for k in ("wrk", "libcurl", "single", "batch"):
+if by:
+    print(hdr)
+    print("-" * len(hdr))
+for k in ("wrk", "libcurl", "single", "batch") if by else ():
     ok = [x for x in by.get(k, []) if x["rc"] == 0]
     if not ok:
         print(f"{label[k]:34} {'failed':>26}")

@@ -57,8 +57,25 @@ public struct CaptureToStream: Sendable {
     }
 
     /// Runs until capture ends (stop, end LSN) or fails. Group commit: the batches already waiting
-    /// (up to `groupRecords`) are appended together and made durable with one fsync.
+    /// (up to `groupRecords`) are appended together and written for readers at once
+    /// (`StreamLog.writeForReaders`), then made durable with one fsync by a `StreamSyncer` on its own
+    /// thread, which acknowledges the source only after it. Appending goes on while an fsync runs,
+    /// so a slow fsync (tens of ms while the disk is busy) delays acknowledgements, not the records
+    /// behind it; the fsyncs themselves coalesce (one covers every group appended before it).
+    ///
+    /// The appending runs on a thread of its own too (not the cooperative pool, whose threads —
+    /// one per core — the pipelines and every sink completion need).
     public func run(groupRecords: Int = 20_000) async throws {
+        let executor = DedicatedThreadExecutor(name: "cdcd-stream-append")
+        defer { executor.shutdown() }
+        try await withTaskExecutorPreference(executor) {
+            try await appendLoop(groupRecords: groupRecords)
+        }
+    }
+
+    private func appendLoop(groupRecords: Int) async throws {
+        let syncer = StreamSyncer(stream: stream, source: source, snapshotMarker: snapshotMarker)
+        defer { syncer.stop() }
         var batches = source.batches().makeAsyncIterator()
         while let first = try await batches.next() {
             var acknowledge = first.acknowledgeLSN
@@ -72,11 +89,11 @@ public struct CaptureToStream: Sendable {
                 snapshotComplete = snapshotComplete || more.snapshotComplete
             }
             if appended > 0 {
-                try stream.sync()
+                try stream.writeForReaders()
                 Counter(label: Self.capturedMetric).increment(by: appended)
             }
-            if snapshotComplete, let snapshotMarker { Self.writeMarker(snapshotMarker) }
-            if let acknowledge { source.acknowledge(acknowledge) }
+            try syncer.request(records: appended > 0, acknowledge: acknowledge, snapshotComplete: snapshotComplete)
         }
+        try await syncer.finish()
     }
 }

@@ -233,6 +233,49 @@ struct StreamLogTests {
         #expect(await released == false)
     }
 
+    @Test("writeForReaders shows records to readers of unsynced records; durable readers wait for sync")
+    func unsyncedReaders() async throws {
+        let dir = TemporaryDirectory()
+        let log = try StreamLog(directory: dir.stream)
+        try log.append([F.insert(1), F.insert(2)])
+        #expect(try log.read(from: 1, maxRecords: 10, durableOnly: false).isEmpty, "appended, not yet written")
+        async let early = log.waitForRecords(from: 1, timeout: .seconds(30), durableOnly: false)
+        try await Task.sleep(for: .milliseconds(50))
+        try log.writeForReaders()
+        #expect(await early)
+        #expect(log.writtenEnd == 2)
+        #expect(log.durableEnd == 0)
+        #expect(try log.read(from: 1, maxRecords: 10, durableOnly: false).map(\.offset) == [1, 2])
+        #expect(try log.read(from: 1, maxRecords: 10).isEmpty, "durable readers see nothing before sync")
+        #expect(await log.waitForRecords(from: 1, timeout: .milliseconds(20)) == false)
+        // Appending and writing go on while another thread syncs; the sync covers what was there.
+        try log.append([F.insert(3)])
+        try log.sync()
+        #expect(log.durableEnd == 3)
+        #expect(log.writtenEnd == 3)
+        #expect(try log.read(from: 1, maxRecords: 10).map(\.offset) == [1, 2, 3])
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for i in 4...200 {
+                    try log.append([F.insert(i)])
+                    try log.writeForReaders()
+                }
+            }
+            group.addTask {
+                for _ in 0..<50 { try log.sync() }
+            }
+            try await group.waitForAll()
+        }
+        try log.sync()
+        #expect(log.durableEnd == 200)
+        #expect(try log.read(from: 1, maxRecords: 500).map(\.offset) == Array(1...200))
+        try log.close()
+        let reopened = try StreamLog(directory: dir.stream)
+        #expect(reopened.durableEnd == 200)
+        #expect(reopened.writtenEnd == 200)
+        try reopened.close()
+    }
+
     @Test("a cancelled wait returns at once")
     func cancelledWait() async throws {
         let dir = TemporaryDirectory()

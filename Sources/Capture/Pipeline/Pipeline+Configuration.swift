@@ -37,14 +37,21 @@ extension Pipeline {
         /// Concurrent batches (1–10); records with the same key stay in order.
         public var parallelization: Int
         public var retry: RetryPolicy
+        /// Reads records as soon as capture wrote them, before their fsync (`StreamLog.writeForReaders`),
+        /// so a slow fsync does not delay delivery; the saved checkpoint still never passes the
+        /// stream's durable end. For at-least-once sinks (webhook, file): after a crash, records
+        /// delivered but not yet durable are captured and delivered again. Not for a sink that
+        /// skips records by stream offset (the Postgres replica's exactly-once checkpoint).
+        public var deliversUnsyncedRecords: Bool
 
         public init(
             name: String, tables: [TablePattern] = [], filter: RecordFilter? = nil,
             transforms: RecordTransformChain = RecordTransformChain([]),
             renderer: RecordRenderer = RecordRenderer(), startingPosition: StartingPosition = .latest,
             batchSize: Int = 100, batchWindow: Duration = .zero, parallelization: Int = 1,
-            retry: RetryPolicy = RetryPolicy()
+            retry: RetryPolicy = RetryPolicy(), deliversUnsyncedRecords: Bool = false
         ) {
+            self.deliversUnsyncedRecords = deliversUnsyncedRecords
             self.parallelization = max(1, parallelization)
             self.transforms = transforms
             self.name = name

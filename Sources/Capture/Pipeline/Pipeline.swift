@@ -87,30 +87,43 @@ public final class Pipeline: Sendable {
     ///
     /// The checkpoint moves in memory after every batch and is saved (the sink flushed first, then
     /// the file replaced durably) at most once per `checkpointInterval` while records keep coming,
-    /// at once when the pipeline catches up, and when it stops — as Kafka consumers commit offsets.
-    /// A crash (of cdcd or of the machine) so brings back a checkpoint at most that old: those
-    /// records are delivered again (at least once), none is skipped. Two fsyncs per batch would
-    /// otherwise bound a fast sink to a few hundred batches a second.
+    /// when the pipeline has caught up and no record came for `idleSaveDelay`, and when it stops —
+    /// as Kafka consumers commit offsets. A crash (of cdcd or of the machine) so brings back a
+    /// checkpoint at most that old: those records are delivered again (at least once), none is
+    /// skipped. Two fsyncs per batch would otherwise bound a fast sink to a few hundred batches a
+    /// second.
+    ///
+    /// The file is written by a `CheckpointSaver` on its own thread: the pipeline waits for the
+    /// sink's flush, never for the checkpoint's fsyncs, except when it stops (or skips trimmed
+    /// records), where the saved checkpoint must be on disk before it goes on.
     public func run() async throws {
         var checkpoint = try initialCheckpoint()
         state.update { $0.checkpoint = checkpoint; $0.state = .running }
-        /// The checkpoint on disk, and when it was saved.
-        var saved = checkpoint
-        var savedAt = ContinuousClock.now
-        /// Flushes the sink and saves `checkpoint`, when it moved and (unless `force`) the last
-        /// save is `checkpointInterval` old. A failed flush leaves the saved checkpoint as it was.
-        func persist(_ checkpoint: UInt64, force: Bool) async throws {
-            guard checkpoint != saved, force || ContinuousClock.now - savedAt >= Self.checkpointInterval else { return }
-            do {
-                try await sink?.flush()
-            } catch {
-                if error.rewind { throw error }
-                logger.warning("the sink could not flush; the checkpoint is not saved yet", metadata: ["cdc.error": "\(error.message)"])
-                return
+        let saver = CheckpointSaver(store: checkpoints, saved: checkpoint, name: "cdcd-checkpoint")
+        defer { saver.stop() }
+        /// The last checkpoint handed to the saver (covered by a sink flush), and when.
+        var posted = checkpoint
+        var postedAt = ContinuousClock.now
+        /// Flushes the sink and hands `checkpoint` to the saver: `.periodic` only when the last one
+        /// is `checkpointInterval` old, `.now` at once, `.durable` at once and waits until it is on
+        /// disk. A failed flush leaves the saved checkpoint as it was.
+        func persist(_ delivered: UInt64, _ mode: SaveMode) async throws {
+            // Records read before their fsync may vanish in a crash: never save past the durable end.
+            let checkpoint = configuration.deliversUnsyncedRecords ? min(delivered, stream.durableEnd) : delivered
+            if checkpoint > posted {
+                guard mode != .periodic || ContinuousClock.now - postedAt >= Self.checkpointInterval else { return }
+                do {
+                    try await sink?.flush()
+                } catch {
+                    if error.rewind { throw error }
+                    logger.warning("the sink could not flush; the checkpoint is not saved yet", metadata: ["cdc.error": "\(error.message)"])
+                    return
+                }
+                try saver.post(checkpoint)
+                posted = checkpoint
+                postedAt = ContinuousClock.now
             }
-            try checkpoints.save(checkpoint)
-            saved = checkpoint
-            savedAt = ContinuousClock.now
+            if mode == .durable { try await saver.save(posted) }
         }
         while true {
             do {
@@ -121,32 +134,43 @@ public final class Pipeline: Sendable {
                 // checkpoint is delivered again (the sink skips what it still holds).
                 logger.warning(
                     "the sink lost records it had taken; delivering again from the saved checkpoint",
-                    metadata: ["cdc.error": "\(error.message)", "cdc.checkpoint": "\(saved)", "cdc.delivered": "\(checkpoint)"])
-                checkpoint = saved
+                    metadata: ["cdc.error": "\(error.message)", "cdc.checkpoint": "\(posted)", "cdc.delivered": "\(checkpoint)"])
+                checkpoint = posted
                 state.update {
-                    $0.checkpoint = saved
+                    $0.checkpoint = posted
                     $0.rewinds += 1
                 }
             } catch {
                 // Disabled or failed: keep what was delivered before the failure.
-                try? await persist(checkpoint, force: true)
+                try? await persist(checkpoint, .durable)
                 throw error
             }
         }
         // A clean stop: the checkpoint is saved.
-        try await persist(checkpoint, force: true)
+        try await persist(checkpoint, .durable)
+    }
+
+    /// When `persist` saves a checkpoint.
+    enum SaveMode {
+        case periodic, now, durable
     }
 
     /// The longest the saved checkpoint lags behind the delivered records while they keep coming.
     static let checkpointInterval: Duration = .seconds(1)
 
+    /// How long a caught-up pipeline waits for more records before it saves its checkpoint: short
+    /// enough that an idle pipeline's checkpoint is on disk at once, long enough that a steady
+    /// trickle of records (a thousand a second, one round each) is not followed by a save per round.
+    static let idleSaveDelay: Duration = .milliseconds(20)
+
     /// `run()`'s loop; `checkpoint` moves past each delivered batch, `persist` saves it.
     private func run(
-        checkpoint: inout UInt64, persist: (_ checkpoint: UInt64, _ force: Bool) async throws -> Void
+        checkpoint: inout UInt64, persist: (_ checkpoint: UInt64, _ mode: SaveMode) async throws -> Void
     ) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             /// The last offset handed to a delivery (ahead of `checkpoint` while one is in flight).
             var cursor = checkpoint
+            let durableOnly = !configuration.deliversUnsyncedRecords
             var inFlight: StreamLog.Entry?
             /// Waits for the delivery in flight, then moves the checkpoint past it.
             func settle(_ group: inout ThrowingTaskGroup<Void, any Error>) async throws {
@@ -154,7 +178,7 @@ public final class Pipeline: Sendable {
                 try await group.next()
                 inFlight = nil
                 checkpoint = last.offset
-                try await persist(checkpoint, false)
+                try await persist(checkpoint, .periodic)
                 state.update {
                     $0.checkpoint = checkpoint
                     $0.iteratorAgeMillis = max(0, (StreamLog.wallClockMicroseconds() - last.appendedAt) / 1000)
@@ -163,7 +187,7 @@ public final class Pipeline: Sendable {
             while !Task.isCancelled {
                 var entries: [StreamLog.Entry]
                 do throws(StreamError) {
-                    entries = try stream.read(from: cursor + 1, maxRecords: readSize)
+                    entries = try stream.read(from: cursor + 1, maxRecords: readSize, durableOnly: durableOnly)
                 } catch {
                     guard error.code == .recordsTrimmed else { throw error }
                     try await settle(&group)
@@ -174,7 +198,7 @@ public final class Pipeline: Sendable {
                         metadata: ["cdc.lost_records": "\(lost)", "cdc.checkpoint": "\(checkpoint)"])
                     checkpoint = (error.firstAvailable ?? checkpoint + 1) - 1
                     cursor = checkpoint
-                    try await persist(checkpoint, true)
+                    try await persist(checkpoint, .durable)
                     state.update {
                         $0.trimmedRecords += lost
                         $0.checkpoint = checkpoint
@@ -183,17 +207,28 @@ public final class Pipeline: Sendable {
                 }
                 if entries.isEmpty {
                     try await settle(&group)
-                    try await persist(checkpoint, true)  // caught up: save now
-                    _ = await stream.waitForRecords(from: cursor + 1, timeout: .seconds(1))
+                    // Caught up: save once no record came for a moment (not between a record that
+                    // is about to come and its delivery).
+                    if await stream.waitForRecords(from: cursor + 1, timeout: Self.idleSaveDelay, durableOnly: durableOnly) {
+                        continue
+                    }
+                    if !durableOnly && stream.durableEnd < checkpoint {
+                        // Delivered before its fsync, which is slow: the checkpoint can be saved after it.
+                        _ = await stream.waitForRecords(from: checkpoint, timeout: .seconds(1))
+                    }
+                    try await persist(checkpoint, .now)
+                    _ = await stream.waitForRecords(from: cursor + 1, timeout: .seconds(1), durableOnly: durableOnly)
                     continue
                 }
                 if configuration.batchWindow > .zero && entries.count < readSize {
                     let deadline = ContinuousClock.now + configuration.batchWindow
                     while entries.count < readSize && ContinuousClock.now < deadline && !Task.isCancelled {
-                        _ = await stream.waitForRecords(from: entries.last!.offset + 1, timeout: deadline - .now)
+                        _ = await stream.waitForRecords(
+                            from: entries.last!.offset + 1, timeout: deadline - .now, durableOnly: durableOnly)
                         do throws(StreamError) {
                             // Only what arrived since: the entries read so far are kept, not decoded again.
-                            entries += try stream.read(from: entries.last!.offset + 1, maxRecords: readSize - entries.count)
+                            entries += try stream.read(
+                                from: entries.last!.offset + 1, maxRecords: readSize - entries.count, durableOnly: durableOnly)
                         } catch {
                             guard error.code == .recordsTrimmed else { throw error }
                             break  // trimmed since read: deliver what was read; the next read reports the gap

@@ -40,10 +40,68 @@ extension StreamLog {
     /// Makes everything appended so far durable (write, fsync) and visible to readers, and wakes
     /// readers waiting in `waitForRecords`. Cheap when there is nothing new. A failed fsync is final:
     /// the log refuses further writes until reopened (the kernel may have dropped the data).
+    ///
+    /// The fsync runs without the writer lock: another thread may `append` and `writeForReaders`
+    /// meanwhile (what it appends is not covered by this sync). Calls to `sync` take turns.
     public func sync() throws(StreamError) {
+        let waiters = try syncing.withLock { (_) throws(StreamError) -> [Waiter] in
+            let (fd, path, end) = try writer.withLock { (w) throws(StreamError) -> (Int32, String, UInt64) in
+                try w.checkUsable()
+                do throws(StreamError) {
+                    try w.flush()
+                } catch {
+                    w.failure = error
+                    throw error
+                }
+                let end = w.nextOffset - 1
+                guard w.unsynced else { return (-1, w.path, end) }
+                // The appender may roll to a new segment and close this descriptor while the fsync
+                // runs (a roll fsyncs the segment it closes): sync a duplicate of it.
+                let fd = dup(w.fd)
+                guard fd >= 0 else {
+                    let error = POSIXFile.error("dup", w.path)
+                    w.failure = error
+                    throw error
+                }
+                w.unsynced = false
+                return (fd, w.path, end)
+            }
+            if fd >= 0 {
+                defer { POSIXFile.closeFile(fd) }
+                do throws(StreamError) {
+                    try POSIXFile.syncFile(fd, path: path)
+                } catch {
+                    writer.withLock { $0.failure = error }
+                    throw error
+                }
+            }
+            return shared.withLock { s in
+                s.durableEnd = max(s.durableEnd, end)
+                s.writtenEnd = max(s.writtenEnd, end)
+                return s.takeSatisfiedWaiters()
+            }
+        }
+        for waiter in waiters { waiter.continuation.resume(returning: true) }
+    }
+
+    /// Writes what was appended to the segment file (no fsync) and shows it to readers that accept
+    /// unsynced records (`read(from:maxRecords:durableOnly: false)`), waking those waiting. Capture
+    /// calls it before `sync`, so such readers need not wait for the fsync; records it shows may
+    /// vanish in a crash (then the source sends them again: it is acknowledged only after `sync`).
+    public func writeForReaders() throws(StreamError) {
         let waiters = try writer.withLock { (w) throws(StreamError) -> [Waiter] in
             try w.checkUsable()
-            return try syncLocked(&w)
+            do throws(StreamError) {
+                try w.flush()
+            } catch {
+                w.failure = error
+                throw error
+            }
+            let end = w.nextOffset - 1
+            return shared.withLock { s in
+                s.writtenEnd = max(s.writtenEnd, end)
+                return s.takeSatisfiedWaiters()
+            }
         }
         for waiter in waiters { waiter.continuation.resume(returning: true) }
     }
@@ -62,7 +120,8 @@ extension StreamLog {
         }
         let end = w.nextOffset - 1
         return shared.withLock { s in
-            s.durableEnd = end
+            s.durableEnd = max(s.durableEnd, end)
+            s.writtenEnd = max(s.writtenEnd, end)
             return s.takeSatisfiedWaiters()
         }
     }

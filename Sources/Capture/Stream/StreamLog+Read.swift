@@ -10,7 +10,8 @@ import Darwin
 
 extension StreamLog {
     /// Up to `maxRecords` durable records from `offset` on, in offset order (fewer when the stream
-    /// ends first; none when `offset` is past `durableEnd`).
+    /// ends first; none when `offset` is past `durableEnd`). With `durableOnly: false`, records
+    /// written but not yet synced too (up to `writtenEnd`; see `writeForReaders`).
     ///
     /// Throws `.recordsTrimmed` when `offset` is below `firstOffset` (the error says how many records
     /// were lost and where to continue), `.offsetBeyondEnd` when `offset` is past the next offset to
@@ -19,12 +20,12 @@ extension StreamLog {
     /// Cost: a binary search for the segment and its nearest index point (at most 512 records or
     /// 128 KiB before `offset`), then a sequential read. The first read of an older segment after
     /// opening the log scans that segment once to index it.
-    public func read(from offset: UInt64, maxRecords: Int) throws(StreamError) -> [Entry] {
+    public func read(from offset: UInt64, maxRecords: Int, durableOnly: Bool = true) throws(StreamError) -> [Entry] {
         var next = max(offset, 1)
         var entries: [Entry] = []
         entries.reserveCapacity(min(max(maxRecords, 0), 4096))
         repeat {
-            switch try plan(next, firstCall: entries.isEmpty) {
+            switch try plan(next, firstCall: entries.isEmpty, durableOnly: durableOnly) {
             case .done:
                 return entries
             case .trimmed(let first):
@@ -64,7 +65,7 @@ extension StreamLog {
         var path: String
         var start: IndexPoint
         var relations: [Relation]
-        /// The last offset to read in this segment (durable, in the segment).
+        /// The last offset to read in this segment (durable or written, in the segment).
         var last: UInt64
     }
 
@@ -75,11 +76,12 @@ extension StreamLog {
         case scan(SegmentScan)
     }
 
-    private func plan(_ next: UInt64, firstCall: Bool) throws(StreamError) -> ReadPlan {
+    private func plan(_ next: UInt64, firstCall: Bool, durableOnly: Bool) throws(StreamError) -> ReadPlan {
         try shared.withLock { (s) throws(StreamError) -> ReadPlan in
             if s.closed { throw StreamError(code: .closed, message: "the stream is closed") }
             if next < s.firstOffset { return .trimmed(firstAvailable: s.firstOffset) }
-            if next > s.durableEnd {
+            let end = durableOnly ? s.durableEnd : s.writtenEnd
+            if next > end {
                 if firstCall && next > s.nextOffset {
                     throw StreamError(
                         code: .offsetBeyondEnd,
@@ -101,7 +103,7 @@ extension StreamLog {
             return .scan(
                 SegmentScan(
                     base: segment.base, path: segment.path, start: index[low], relations: segment.relations,
-                    last: min(segmentLast, s.durableEnd)))
+                    last: min(segmentLast, end)))
         }
     }
 

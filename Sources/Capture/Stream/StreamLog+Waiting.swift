@@ -1,15 +1,17 @@
 extension StreamLog {
-    /// Waits until a record at `offset` or later is durable (`durableEnd >= offset`), the timeout
-    /// passes, the task is cancelled or the log is closed. Returns true when such a record is
-    /// readable. Woken by `sync`; no polling.
-    public func waitForRecords(from offset: UInt64, timeout: Duration) async -> Bool {
+    /// Waits until a record at `offset` or later is durable (`durableEnd >= offset`; with
+    /// `durableOnly: false`, written: `writtenEnd >= offset`), the timeout passes, the task is
+    /// cancelled or the log is closed. Returns true when such a record is readable. Woken by `sync`
+    /// (and `writeForReaders`); no polling.
+    public func waitForRecords(from offset: UInt64, timeout: Duration, durableOnly: Bool = true) async -> Bool {
+        func end(_ s: Shared) -> UInt64 { durableOnly ? s.durableEnd : s.writtenEnd }
         if let ready = shared.withLock({ s -> Bool? in
-            s.durableEnd >= offset ? true : (s.closed ? false : nil)
+            end(s) >= offset ? true : (s.closed ? false : nil)
         }) {
             return ready
         }
         let woken = await withTaskGroup(of: Bool.self) { group in
-            group.addTask { await self.waitUntilDurable(offset) }
+            group.addTask { await self.waitUntilDurable(offset, durable: durableOnly) }
             group.addTask {
                 try? await Task.sleep(for: timeout)
                 return false
@@ -18,10 +20,10 @@ extension StreamLog {
             group.cancelAll()
             return first
         }
-        return woken || shared.withLock { $0.durableEnd >= offset }
+        return woken || shared.withLock { end($0) >= offset }
     }
 
-    private func waitUntilDurable(_ offset: UInt64) async -> Bool {
+    private func waitUntilDurable(_ offset: UInt64, durable: Bool) async -> Bool {
         let id = shared.withLock { s in
             s.nextWaiterID += 1
             return s.nextWaiterID
@@ -29,11 +31,11 @@ extension StreamLog {
         return await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
                 let now = shared.withLock { s -> Bool? in
-                    if s.durableEnd >= offset { return true }
+                    if (durable ? s.durableEnd : s.writtenEnd) >= offset { return true }
                     // Cancellation is flagged before the handler runs: if the handler found nothing to
                     // cancel, this check sees the flag.
                     if s.closed || Task.isCancelled { return false }
-                    s.waiters[id] = Waiter(offset: offset, continuation: continuation)
+                    s.waiters[id] = Waiter(offset: offset, durable: durable, continuation: continuation)
                     return nil
                 }
                 if let now { continuation.resume(returning: now) }

@@ -18,7 +18,11 @@ import Darwin
 ///
 /// **Durability.** `append` buffers; `sync` writes and fsyncs (group commit: append many records,
 /// then sync once). Readers see only durable records (`durableEnd`), so nothing a reader was given
-/// can vanish in a crash. After a crash (`kill -9`, power loss), opening the log keeps every whole
+/// can vanish in a crash — unless they ask for unsynced ones too (`durableOnly: false`): those see
+/// records as soon as `writeForReaders` (or `sync`) wrote them to the file, and must not count on
+/// what lies past `durableEnd` surviving a crash (a pipeline never saves a checkpoint past it).
+/// `sync` runs its fsync without holding the writer lock, so a writer can append and
+/// `writeForReaders` while another thread syncs. After a crash (`kill -9`, power loss), opening the log keeps every whole
 /// record that reached the disk — all synced ones, and perhaps some appended after the last
 /// sync — and truncates a torn or corrupt tail (`recovery` says what). So the log always holds a
 /// prefix of what was appended; capture must resume after the log's last record (`lastEntry()`),
@@ -121,6 +125,8 @@ public final class StreamLog: Sendable {
 
     let writer: Mutex<Writer>
     let shared: Mutex<Shared>
+    /// Serialises `sync` calls (their fsync runs without the writer lock).
+    let syncing = Mutex<Void>(())
     /// Decoded relations, one instance per definition.
     let relationCache: RelationCache
 
@@ -192,6 +198,10 @@ public final class StreamLog: Sendable {
 
     /// The last durable offset (0 when none): readers see records up to here.
     public var durableEnd: UInt64 { shared.withLock { $0.durableEnd } }
+
+    /// The last offset written to the files, durable or not (0 when none): readers that accept
+    /// unsynced records see records up to here (see `writeForReaders`).
+    public var writtenEnd: UInt64 { shared.withLock { $0.writtenEnd } }
 
     /// The last appended offset, durable or not (0 when none).
     public var appendedEnd: UInt64 { shared.withLock { $0.nextOffset - 1 } }
@@ -345,6 +355,8 @@ extension StreamLog {
     /// A reader waiting in `waitForRecords`.
     struct Waiter {
         var offset: UInt64
+        /// Waits for a durable record (else for a written one, see `writeForReaders`).
+        var durable: Bool = true
         var continuation: CheckedContinuation<Bool, Never>
     }
 
@@ -354,6 +366,9 @@ extension StreamLog {
         var segments: [Segment]
         var nextOffset: UInt64
         var durableEnd: UInt64
+        /// The last offset written to its segment file (durable or not; at least `durableEnd`):
+        /// what readers that accept unsynced records see.
+        var writtenEnd: UInt64
         var closed = false
         var waiters: [UInt64: Waiter] = [:]
         var nextWaiterID: UInt64 = 0
@@ -362,6 +377,7 @@ extension StreamLog {
             self.segments = segments
             self.nextOffset = nextOffset
             self.durableEnd = durableEnd
+            self.writtenEnd = durableEnd
         }
 
         var firstOffset: UInt64 { segments.first?.base ?? nextOffset }
@@ -377,11 +393,12 @@ extension StreamLog {
             return low
         }
 
-        /// Removes and returns the waiters whose records are now durable.
+        /// Removes and returns the waiters whose records are now durable (or written, for those
+        /// that accept unsynced records).
         mutating func takeSatisfiedWaiters() -> [Waiter] {
             guard !waiters.isEmpty else { return [] }
             var ready: [Waiter] = []
-            for (id, waiter) in waiters where waiter.offset <= durableEnd {
+            for (id, waiter) in waiters where waiter.offset <= (waiter.durable ? durableEnd : writtenEnd) {
                 ready.append(waiter)
                 waiters[id] = nil
             }

@@ -123,6 +123,11 @@ struct Daemon {
             case .latest: .latest
             case .atTimestamp(let date): .atTimestamp(Int64(date.timeIntervalSince1970 * 1_000_000))
             }
+        // At-least-once sinks take records before their fsync (a slow fsync then delays only the
+        // source's acknowledgement); the replica's exactly-once checkpoint counts stream offsets,
+        // which records lost in a crash could take again, so it reads durable records only.
+        let deliversUnsynced: Bool
+        if case .postgres? = p.sink { deliversUnsynced = false } else { deliversUnsynced = true }
         return Capture.Pipeline.Configuration(
             name: p.name, tables: p.tables, filter: p.filter.isEmpty ? nil : try RecordFilter(patterns: p.filter),
             transforms: transforms(p),
@@ -132,7 +137,8 @@ struct Daemon {
                 maxAttempts: p.retry.maxAttempts,
                 maxRecordAgeMicros: p.retry.maxRecordAge.map { Int64($0.components.seconds) * 1_000_000 },
                 bisectOnError: p.retry.bisectOnError,
-                backoff: p.retry.backoff))
+                backoff: p.retry.backoff),
+            deliversUnsyncedRecords: deliversUnsynced)
     }
 
     /// The built-in transforms of `function: {transforms: [...]}`, as CDCCore applies them.
