@@ -59,19 +59,7 @@ P1=$(free_port)
 P2=$(free_port)
 P3=$(free_port)
 CA=$ROOT/Tests/Support/tls/cert.pem
-mkdir -p "$WORK/nginx"
-cat >"$WORK/nginx/nginx.conf" <<NGINX
-worker_processes 1;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $WORK/nginx/body;
-  client_body_buffer_size 1m;
-  client_max_body_size 64m;
-  keepalive_requests 1000000;
-  keepalive_timeout 120s;
+write_nginx_conf "$WORK/nginx" <<NGINX
   http2_max_concurrent_streams 256;
   server {
     listen 127.0.0.1:$P1 backlog=4096;
@@ -87,7 +75,6 @@ http {
     ssl_certificate_key $ROOT/Tests/Support/tls/key.pem;
     location / { return 204; }
   }
-}
 NGINX
 nice -n "$NICE" nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf"
 sed -n "s/^wrk.body = '\\(.*\\)'\$/\\1/p" "$HERE/webhook.sh" | tr -d '\n' >"$WORK/body.json"

@@ -1,4 +1,5 @@
-# bench/lib.sh — machine CPU accounting shared by capture.sh and pipeline.sh (sourced, not run).
+# bench/lib.sh — machine CPU accounting shared by the benchmark scripts, and the nginx receiver of
+# webhook.sh and curl_variants.sh (sourced, not run).
 # Uses the caller's PMPID (postmaster pid), QUIET_MAX and QUIET_PCT.
 NCPU=$(nproc)
 HZ=$(getconf CLK_TCK)
@@ -19,4 +20,27 @@ quiet_wait() {  # wait until one 1-s sample of machine CPU use is below QUIET_PC
     waited=$((waited + 1))
   done
   echo "$waited"
+}
+# Writes DIR/nginx.conf: one worker, no access log, bodies read into memory, long keep-alive; the
+# server blocks (and any extra http-level directive) come on stdin.
+write_nginx_conf() {  # DIR < server blocks
+  local dir=$1
+  mkdir -p "$dir"
+  {
+    cat <<NGINX
+worker_processes 1;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $dir/body;
+  client_body_buffer_size 1m;
+  client_max_body_size 64m;
+  keepalive_requests 1000000;
+  keepalive_timeout 120s;
+NGINX
+    cat
+    echo "}"
+  } >"$dir/nginx.conf"
 }

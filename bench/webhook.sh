@@ -97,35 +97,23 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+. "$HERE/lib.sh"
+
 # --- nginx: one worker, return 204 ------------------------------------------------------------
 NGPORT=$(free_port)
-mkdir -p "$WORK/nginx"
-cat >"$WORK/nginx/nginx.conf" <<NGINX
-worker_processes 1;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $WORK/nginx/body;
-  client_body_buffer_size 1m;
-  client_max_body_size 64m;
-  keepalive_requests 1000000;
-  keepalive_timeout 120s;
+write_nginx_conf "$WORK/nginx" <<NGINX
   server {
     listen 127.0.0.1:$NGPORT backlog=4096;
     location = /nginx_status { stub_status; }
     location / { return 204; }
   }
-}
 NGINX
 nice -n "$NICE" nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" || die "nginx did not start (see $WORK/nginx/error.log)"
 HOOK=http://127.0.0.1:$NGPORT/hooks
 nginx_requests() { curl -s "http://127.0.0.1:$NGPORT/nginx_status" | awk 'NR == 3 {print $3}'; }
 log "nginx $(nginx -v 2>&1 | sed 's/.*\///') on $HOOK (1 worker, return 204)"
 
-# --- machine CPU accounting (as in capture.sh) ------------------------------------------------
-. "$HERE/lib.sh"
+# --- machine CPU accounting (as in capture.sh): bench/lib.sh, sourced above ---------------------
 stop_cdcd() {  # PID: SIGTERM, wait up to 30 s (then SIGKILL); sets STOP_RC
   local pid=$1 i
   kill -TERM "$pid" 2>/dev/null || true

@@ -46,13 +46,7 @@ extension StreamLog {
     public func sync() throws(StreamError) {
         let waiters = try syncing.withLock { (_) throws(StreamError) -> [Waiter] in
             let (fd, path, end) = try writer.withLock { (w) throws(StreamError) -> (Int32, String, UInt64) in
-                try w.checkUsable()
-                do throws(StreamError) {
-                    try w.flush()
-                } catch {
-                    w.failure = error
-                    throw error
-                }
+                try w.flushIfUsable()
                 let end = w.nextOffset - 1
                 guard w.unsynced else { return (-1, w.path, end) }
                 // The appender may roll to a new segment and close this descriptor while the fsync
@@ -75,11 +69,7 @@ extension StreamLog {
                     throw error
                 }
             }
-            return shared.withLock { s in
-                s.durableEnd = max(s.durableEnd, end)
-                s.writtenEnd = max(s.writtenEnd, end)
-                return s.takeSatisfiedWaiters()
-            }
+            return advance(writtenEnd: end, durableEnd: end)
         }
         for waiter in waiters { waiter.continuation.resume(returning: true) }
     }
@@ -90,18 +80,8 @@ extension StreamLog {
     /// vanish in a crash (then the source sends them again: it is acknowledged only after `sync`).
     public func writeForReaders() throws(StreamError) {
         let waiters = try writer.withLock { (w) throws(StreamError) -> [Waiter] in
-            try w.checkUsable()
-            do throws(StreamError) {
-                try w.flush()
-            } catch {
-                w.failure = error
-                throw error
-            }
-            let end = w.nextOffset - 1
-            return shared.withLock { s in
-                s.writtenEnd = max(s.writtenEnd, end)
-                return s.takeSatisfiedWaiters()
-            }
+            try w.flushIfUsable()
+            return advance(writtenEnd: w.nextOffset - 1, durableEnd: nil)
         }
         for waiter in waiters { waiter.continuation.resume(returning: true) }
     }
@@ -119,9 +99,14 @@ extension StreamLog {
             throw error
         }
         let end = w.nextOffset - 1
-        return shared.withLock { s in
-            s.durableEnd = max(s.durableEnd, end)
-            s.writtenEnd = max(s.writtenEnd, end)
+        return advance(writtenEnd: end, durableEnd: end)
+    }
+
+    /// Moves the ends readers may see (never back) and returns the waiters that can now go on.
+    private func advance(writtenEnd: UInt64, durableEnd: UInt64?) -> [Waiter] {
+        shared.withLock { s in
+            if let durableEnd { s.durableEnd = max(s.durableEnd, durableEnd) }
+            s.writtenEnd = max(s.writtenEnd, writtenEnd)
             return s.takeSatisfiedWaiters()
         }
     }
@@ -308,6 +293,18 @@ extension StreamLog {
             if relationIDs.count >= 4096 { relationIDs.removeAll(keepingCapacity: true) }
             relationIDs[key] = (relation, id)
             return id
+        }
+
+        /// `flush` for a writer that must still be usable; a failed write is kept as `failure`
+        /// (the log refuses further writes until reopened).
+        mutating func flushIfUsable() throws(StreamError) {
+            try checkUsable()
+            do throws(StreamError) {
+                try flush()
+            } catch {
+                failure = error
+                throw error
+            }
         }
 
         /// Writes the buffered bytes to the file (no fsync).
