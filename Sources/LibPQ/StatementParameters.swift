@@ -23,6 +23,13 @@ public struct StatementParameters: Sendable {
         bytes.append(0)
     }
 
+    /// Appends a text value from a buffer (the exact PostgreSQL text form, no NUL bytes).
+    public mutating func append(_ text: UnsafeRawBufferPointer) {
+        offsets.append(bytes.count)
+        bytes.append(contentsOf: text)
+        bytes.append(0)
+    }
+
     public mutating func appendNull() {
         offsets.append(-1)
     }

@@ -3,13 +3,17 @@
 public enum PgValue: Sendable, Hashable {
     case null
     /// The column's text output (UTF-8 bytes), exactly as the server printed it.
-    case text([UInt8])
+    case text(PgText)
     /// An unchanged TOASTed value that the server did not send.
     case unchangedToast
 
+    /// A text value holding `bytes`.
+    @inlinable
+    public static func text(_ bytes: [UInt8]) -> PgValue { .text(PgText(bytes)) }
+
     /// The text form as a String, nil for NULL or unchanged.
     public var string: String? {
-        if case .text(let bytes) = self { return String(decoding: bytes, as: UTF8.self) }
+        if case .text(let text) = self { return text.string }
         return nil
     }
 }

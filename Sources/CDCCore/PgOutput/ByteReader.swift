@@ -95,6 +95,14 @@ struct ByteReader {
         return bytes
     }
 
+    /// The next `count` bytes as a column value (inline when short: no allocation).
+    mutating func readText(_ count: Int) throws(PgOutputDecodingError) -> PgText {
+        try require(count)
+        let text = PgText(UnsafeRawBufferPointer(rebasing: buffer[offset..<(offset &+ count)]))
+        offset &+= count
+        return text
+    }
+
     /// All bytes not read yet, copied into a new array.
     mutating func readRest() throws(PgOutputDecodingError) -> [UInt8] {
         try readBytes(remaining)

@@ -179,7 +179,7 @@ public enum PgOutputDecoder {
             switch kind {
             case UInt8(ascii: "t"), UInt8(ascii: "b"):
                 let length = try readLength(&reader)
-                values.append(.text(try reader.readBytes(length)))
+                values.append(.text(try reader.readText(length)))
             case UInt8(ascii: "n"):
                 values.append(.null)
             case UInt8(ascii: "u"):

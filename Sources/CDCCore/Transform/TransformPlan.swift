@@ -131,7 +131,7 @@ final class TransformPlan: Sendable {
             guard case .text(let bytes) = values[i] else { continue }  // NULL and unchanged TOAST stay
             switch method {
             case .mask: values[i] = Self.mask
-            case .hash: values[i] = .text(SHA256.hexDigestBytes(bytes))
+            case .hash: values[i] = .text(SHA256.hexDigestBytes(bytes.array))
             }
         }
     }

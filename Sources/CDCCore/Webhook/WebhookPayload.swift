@@ -56,7 +56,7 @@ public enum WebhookPayload {
                 switch value {
                 case .text(let bytes):
                     key.append(1)
-                    key += bytes
+                    bytes.withUnsafeBytes { key.append(contentsOf: $0) }
                 case .null, .unchangedToast: key.append(2)
                 }
             }

@@ -87,7 +87,7 @@ struct InitialSnapshot {
                 records.reserveCapacity(rows.count)
                 for row in rows {
                     index += 1
-                    let values: [PgValue] = row.map { $0.map { .text(Array($0.utf8)) } ?? .null }
+                    let values: [PgValue] = row.map { $0.map { .text(PgText($0)) } ?? .null }
                     records.append(
                         ChangeRecord(
                             eventName: .insert, relation: relation, database: database, commitLSN: lsn, index: index,

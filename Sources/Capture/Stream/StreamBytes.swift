@@ -1,3 +1,5 @@
+import CDCCore
+
 /// Appending the stream's primitive encodings to a byte buffer: LEB128 varints, zigzag varints,
 /// little-endian fixed-width integers and length-prefixed byte strings.
 enum StreamBytes {
@@ -130,6 +132,15 @@ struct StreamByteReader {
         let bytes = [UInt8](UnsafeRawBufferPointer(rebasing: buffer[offset..<(offset &+ count)]))
         offset &+= count
         return bytes
+    }
+
+    /// The next `count` bytes as a column value (inline when short: no allocation).
+    @inline(__always)
+    mutating func readText(count: Int) throws(StreamError) -> PgText {
+        try require(count)
+        let text = PgText(UnsafeRawBufferPointer(rebasing: buffer[offset..<(offset &+ count)]))
+        offset &+= count
+        return text
     }
 
     @inline(__always)

@@ -280,9 +280,11 @@ public enum StreamRecordCodec {
             switch value {
             case .null: buffer.append(0)
             case .unchangedToast: buffer.append(1)
-            case .text(let bytes):
-                StreamBytes.appendVarint(UInt64(bytes.count) &+ 2, to: &buffer)
-                buffer.append(contentsOf: bytes)
+            case .text(let text):
+                text.withUnsafeBytes { bytes in
+                    StreamBytes.appendVarint(UInt64(bytes.count) &+ 2, to: &buffer)
+                    buffer.append(contentsOf: bytes)
+                }
             }
         }
     }
@@ -299,7 +301,7 @@ public enum StreamRecordCodec {
             case 1: values.append(.unchangedToast)
             default:
                 guard tag - 2 <= UInt64(reader.remaining) else { throw reader.corrupt("value longer than the entry") }
-                values.append(.text(try reader.readBytes(count: Int(tag - 2))))
+                values.append(.text(try reader.readText(count: Int(tag - 2))))
             }
         }
         return values

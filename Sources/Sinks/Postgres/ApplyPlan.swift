@@ -149,7 +149,7 @@ struct ApplyPlan {
         var parameters = StatementParameters()
         func append(_ value: PgValue) {
             switch value {
-            case .text(let bytes): parameters.append(bytes)
+            case .text(let text): text.withUnsafeBytes { parameters.append($0) }
             case .null, .unchangedToast: parameters.appendNull()
             }
         }
@@ -209,8 +209,8 @@ struct ApplyPlan {
 
     /// Appends a value in COPY text form: runs without a byte to escape are copied whole.
     @inline(__always)
-    static func appendEscaped(_ bytes: [UInt8], to data: inout [UInt8]) {
-        bytes.withUnsafeBufferPointer { buffer in
+    static func appendEscaped(_ text: PgText, to data: inout [UInt8]) {
+        text.withUnsafeBufferPointer { buffer in
             var start = 0
             for index in buffer.indices {
                 let escaped: UInt8
