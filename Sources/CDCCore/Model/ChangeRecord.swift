@@ -10,36 +10,185 @@ public enum EventName: String, Sendable, Hashable {
 ///
 /// Values are kept in the exact PostgreSQL text form; rendering to JSON happens at the edge
 /// (`RecordRenderer`), and the Postgres sink applies the text values as they are.
+///
+/// A value type with copy-on-write storage: the fields live in one `Storage` object, so a copy (into
+/// a stream entry, a sink item, a sink's array) is one retain instead of a copy of every field, and
+/// a mutation copies the fields only when the storage is shared. The accessors are `@inlinable` so
+/// that other modules read a field as directly as a stored property's.
 public struct ChangeRecord: Sendable {
-    public var eventName: EventName
-    public var relation: Relation
+    /// The fields of a record, shared by its copies until one of them is mutated.
+    ///
+    /// `@unchecked Sendable`: an instance is mutated only when uniquely referenced (every mutation
+    /// goes through `ChangeRecord.makeUnique()` first, copy-on-write), so an instance seen by more
+    /// than one record — and so possibly by more than one thread — is only ever read.
+    /// `@exclusivity(unchecked)`: the fields are reached only through a `ChangeRecord`, whose own
+    /// accesses the compiler checks; a second, dynamic check per field access would only cost time.
+    @usableFromInline
+    final class Storage: @unchecked Sendable {
+        @usableFromInline @exclusivity(unchecked) var eventName: EventName
+        @usableFromInline @exclusivity(unchecked) var relation: Relation
+        @usableFromInline @exclusivity(unchecked) var database: String
+        @usableFromInline @exclusivity(unchecked) var commitLSN: LSN
+        @usableFromInline @exclusivity(unchecked) var index: UInt32
+        @usableFromInline @exclusivity(unchecked) var xid: UInt32
+        @usableFromInline @exclusivity(unchecked) var commitTime: Int64
+        @usableFromInline @exclusivity(unchecked) var snapshot: Bool
+        @usableFromInline @exclusivity(unchecked) var keyValues: [PgValue]
+        @usableFromInline @exclusivity(unchecked) var oldKeyValues: [PgValue]?
+        @usableFromInline @exclusivity(unchecked) var newValues: [PgValue]?
+        @usableFromInline @exclusivity(unchecked) var oldValues: [PgValue]?
+        @usableFromInline @exclusivity(unchecked) var dynamodb: DynamoDBChange?
+        @usableFromInline @exclusivity(unchecked) var pipeline: String?
+
+        init(
+            eventName: EventName, relation: Relation, database: String, commitLSN: LSN, index: UInt32,
+            xid: UInt32, commitTime: Int64, snapshot: Bool, keyValues: [PgValue], oldKeyValues: [PgValue]?,
+            newValues: [PgValue]?, oldValues: [PgValue]?, dynamodb: DynamoDBChange?, pipeline: String?
+        ) {
+            self.eventName = eventName
+            self.relation = relation
+            self.database = database
+            self.commitLSN = commitLSN
+            self.index = index
+            self.xid = xid
+            self.commitTime = commitTime
+            self.snapshot = snapshot
+            self.keyValues = keyValues
+            self.oldKeyValues = oldKeyValues
+            self.newValues = newValues
+            self.oldValues = oldValues
+            self.dynamodb = dynamodb
+            self.pipeline = pipeline
+        }
+
+        /// A new instance with the same field values (the copy of copy-on-write).
+        @usableFromInline
+        func copy() -> Storage {
+            Storage(
+                eventName: eventName, relation: relation, database: database, commitLSN: commitLSN, index: index,
+                xid: xid, commitTime: commitTime, snapshot: snapshot, keyValues: keyValues,
+                oldKeyValues: oldKeyValues, newValues: newValues, oldValues: oldValues, dynamodb: dynamodb,
+                pipeline: pipeline)
+        }
+    }
+
+    /// The fields; shared with other copies of the record until `makeUnique()`.
+    @usableFromInline
+    var storage: Storage
+
+    public var eventName: EventName {
+        @inlinable get { storage.eventName }
+        @inlinable _modify {
+            makeUnique()
+            yield &storage.eventName
+        }
+    }
+    public var relation: Relation {
+        @inlinable get { storage.relation }
+        @inlinable _modify {
+            makeUnique()
+            yield &storage.relation
+        }
+    }
     /// Name of the source database (`source.database`).
-    public var database: String
+    public var database: String {
+        @inlinable get { storage.database }
+        @inlinable _modify {
+            makeUnique()
+            yield &storage.database
+        }
+    }
     /// The transaction's commit LSN (pgoutput Begin's final LSN): shared by all its changes.
-    public var commitLSN: LSN
+    public var commitLSN: LSN {
+        @inlinable get { storage.commitLSN }
+        @inlinable _modify {
+            makeUnique()
+            yield &storage.commitLSN
+        }
+    }
     /// 1-based position of this change in its transaction.
-    public var index: UInt32
-    public var xid: UInt32
+    public var index: UInt32 {
+        @inlinable get { storage.index }
+        @inlinable _modify {
+            makeUnique()
+            yield &storage.index
+        }
+    }
+    public var xid: UInt32 {
+        @inlinable get { storage.xid }
+        @inlinable _modify {
+            makeUnique()
+            yield &storage.xid
+        }
+    }
     /// Commit time in microseconds since 2000-01-01 00:00:00 UTC (PostgreSQL's epoch).
-    public var commitTime: Int64
+    public var commitTime: Int64 {
+        @inlinable get { storage.commitTime }
+        @inlinable _modify {
+            makeUnique()
+            yield &storage.commitTime
+        }
+    }
     /// True for rows read by an initial snapshot or backfill rather than from the WAL.
-    public var snapshot: Bool
+    public var snapshot: Bool {
+        @inlinable get { storage.snapshot }
+        @inlinable _modify {
+            makeUnique()
+            yield &storage.snapshot
+        }
+    }
     /// The key values, in `relation.keyIndexes` order (the new key for a MODIFY).
-    public var keyValues: [PgValue]
+    public var keyValues: [PgValue] {
+        @inlinable get { storage.keyValues }
+        @inlinable _modify {
+            makeUnique()
+            yield &storage.keyValues
+        }
+    }
     /// The old key, in `relation.keyIndexes` order; present only when a MODIFY changed the key.
-    public var oldKeyValues: [PgValue]?
+    public var oldKeyValues: [PgValue]? {
+        @inlinable get { storage.oldKeyValues }
+        @inlinable _modify {
+            makeUnique()
+            yield &storage.oldKeyValues
+        }
+    }
     /// The new row, one value per column of `relation`; `.unchangedToast` where the server did not
     /// send the value and no old image could supply it. Nil for REMOVE and TRUNCATE.
-    public var newValues: [PgValue]?
+    public var newValues: [PgValue]? {
+        @inlinable get { storage.newValues }
+        @inlinable _modify {
+            makeUnique()
+            yield &storage.newValues
+        }
+    }
     /// The full old row (REPLICA IDENTITY FULL only), one value per column. Nil otherwise.
-    public var oldValues: [PgValue]?
+    public var oldValues: [PgValue]? {
+        @inlinable get { storage.oldValues }
+        @inlinable _modify {
+            makeUnique()
+            yield &storage.oldValues
+        }
+    }
     /// Set for records of the DynamoDB source: DynamoDB's identifiers and typed images. Such a
     /// record's `commitLSN`/`index` are cdcd's capture position (increasing in stream order), its
     /// relation and values a projection for the Postgres sink (key attributes + a `document`).
-    public var dynamodb: DynamoDBChange?
+    public var dynamodb: DynamoDBChange? {
+        @inlinable get { storage.dynamodb }
+        @inlinable _modify {
+            makeUnique()
+            yield &storage.dynamodb
+        }
+    }
     /// A backfill row (`cdcd snapshot --pipeline NAME`) is for that one pipeline; the others skip
     /// it. Nil (every other record): for every pipeline.
-    public var pipeline: String? = nil
+    public var pipeline: String? {
+        @inlinable get { storage.pipeline }
+        @inlinable _modify {
+            makeUnique()
+            yield &storage.pipeline
+        }
+    }
 
     public init(
         eventName: EventName, relation: Relation, database: String, commitLSN: LSN, index: UInt32,
@@ -47,19 +196,16 @@ public struct ChangeRecord: Sendable {
         oldKeyValues: [PgValue]? = nil, newValues: [PgValue]? = nil, oldValues: [PgValue]? = nil,
         dynamodb: DynamoDBChange? = nil
     ) {
-        self.eventName = eventName
-        self.relation = relation
-        self.database = database
-        self.commitLSN = commitLSN
-        self.index = index
-        self.xid = xid
-        self.commitTime = commitTime
-        self.snapshot = snapshot
-        self.keyValues = keyValues
-        self.oldKeyValues = oldKeyValues
-        self.newValues = newValues
-        self.oldValues = oldValues
-        self.dynamodb = dynamodb
+        storage = Storage(
+            eventName: eventName, relation: relation, database: database, commitLSN: commitLSN, index: index,
+            xid: xid, commitTime: commitTime, snapshot: snapshot, keyValues: keyValues, oldKeyValues: oldKeyValues,
+            newValues: newValues, oldValues: oldValues, dynamodb: dynamodb, pipeline: nil)
+    }
+
+    /// Gives this record its own storage before a mutation when the storage is shared with copies.
+    @inlinable
+    mutating func makeUnique() {
+        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
     }
 
     /// Names of the columns whose new value was not sent (unchanged TOAST) and is left out of

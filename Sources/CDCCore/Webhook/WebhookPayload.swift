@@ -7,7 +7,7 @@ public enum WebhookPayload {
     /// captured record (a dead-letter replay, a function's output) the `eventID` found in its JSON;
     /// otherwise `msg_` and a hash of its sequence number and JSON.
     public static func id(of item: SinkItem) -> String {
-        if let record = item.record { return record.eventID }
+        if let eventID = item.record?.eventID { return eventID }
         if let parsed = try? JSONValue.parse(item.json), let eventID = parsed["eventID"]?.stringValue,
             !eventID.isEmpty
         {
@@ -25,8 +25,9 @@ public enum WebhookPayload {
     /// restart has another id: receivers of batches deduplicate on the records' own `eventID`s.)
     public static func batchID(of items: [SinkItem]) -> String {
         var hasher = SHA256()
-        for item in items {
-            hasher.update(Array(id(of: item).utf8))
+        // By index: iterating would copy each item (and retain its record) for nothing.
+        for index in items.indices {
+            hasher.update(Array(id(of: items[index]).utf8))
             hasher.update([0x0A])
         }
         return "batch_" + hex(hasher.finalize().prefix(16))
@@ -35,11 +36,14 @@ public enum WebhookPayload {
     /// `{"Records":[item, item, ...]}`: the Lambda-style body of a batch.
     public static func batchBody(of items: [SinkItem]) -> [UInt8] {
         var body: [UInt8] = []
-        body.reserveCapacity(items.reduce(14) { $0 + $1.json.count + 1 })
+        // By index: iterating would copy each item (and retain its record) for nothing.
+        var size = 14
+        for index in items.indices { size += items[index].json.count + 1 }
+        body.reserveCapacity(size)
         body += Array(#"{"Records":["#.utf8)
-        for (index, item) in items.enumerated() {
+        for index in items.indices {
             if index > 0 { body.append(UInt8(ascii: ",")) }
-            body += item.json
+            body += items[index].json
         }
         body += Array("]}".utf8)
         return body

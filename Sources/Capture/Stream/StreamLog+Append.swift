@@ -20,11 +20,12 @@ extension StreamLog {
             let now = max(options.clock(), w.lastAppendedAt)
             let first = w.nextOffset
             do throws(StreamError) {
-                for record in records {
+                // By index: iterating would copy each record (a retain and a release) for nothing.
+                for index in records.indices {
                     if w.bytes >= Int64(w.segmentBytes) && w.nextOffset > w.base {
                         try roll(&w, createdAt: now)
                     }
-                    try w.appendRecord(record, appendedAt: now, relationCache: relationCache)
+                    try w.appendRecord(records[index], appendedAt: now, relationCache: relationCache)
                     if w.buffer.count >= Writer.flushThreshold { try w.flush() }
                 }
                 w.lastAppendedAt = now

@@ -23,8 +23,9 @@ final class WebhookDelivery: @unchecked Sendable {
     init(items: [SinkItem], request: @escaping (WebhookDelivery, Int) -> CurlRequest) {
         var chainOf: [[UInt8]?: Int] = [:]
         var chains: [[Int]] = []
-        for (index, item) in items.enumerated() {
-            let key = WebhookPayload.orderingKey(of: item)
+        // By index: iterating would copy each item (and retain its record) for nothing.
+        for index in items.indices {
+            let key = WebhookPayload.orderingKey(of: items[index])
             if let chain = chainOf[key] {
                 chains[chain].append(index)
             } else {

@@ -113,8 +113,7 @@ public final class WebhookSink: Sink {
         let url = configuration.displayURL
         let multi = loop()
         let delivery = WebhookDelivery(items: items) { [self] delivery, index in
-            let item = items[index]
-            return request(id: WebhookPayload.id(of: item), body: item.json) { response in
+            request(id: WebhookPayload.id(of: items[index]), body: items[index].json) { response in
                 let outcome = response.outcome(url: url, now: Self.now())
                 delivery.finished(index: index, outcome: outcome, multi: multi)
             }
