@@ -94,6 +94,7 @@ struct BackfillTests {
         try await Task.sleep(for: .seconds(1))
 
         let started = ContinuousClock.now
+        let writtenBefore = writer.transactions
         let request = try await TestPostgres.run(
             TestPostgres.cdcdBinary, ["snapshot", "--config", setup.config, "--pipeline", "fresh", "--tables", table])
         #expect(request.status == 0, "\(request.stderr)")
@@ -107,11 +108,14 @@ struct BackfillTests {
             try await Task.sleep(for: .milliseconds(100))
         }
         #expect(done, "\(setup.log().suffix(3000))")
-        print("backfill: \(ContinuousClock.now - started) for 25,000+ rows in 3 chunks while writing")
+        let writtenDuring = writer.transactions - writtenBefore
+        print("backfill: \(ContinuousClock.now - started) for 25,000+ rows in 3 chunks while \(writtenDuring) transactions were written")
         try await Task.sleep(for: .seconds(1))
         writer.stop()
         try await writes.value
-        #expect(writer.transactions > 200)
+        // What the test needs is writes racing the backfill's chunks, not a rate: a loaded machine
+        // manages fewer (a fixed total of 200 failed once while a release build ran).
+        #expect(writtenDuring >= 10, "only \(writtenDuring) transactions were written while the backfill ran")
 
         // Both replicas end exact: the one fed by streaming alone, and the backfilled one.
         let rows = try await setup.waitUntilEqual(table, orderBy: "id")
