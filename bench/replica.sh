@@ -15,6 +15,10 @@
 # Environment (defaults):
 #   ROWS=1000000 RUNS=3 BATCH=1000 LAG_SECONDS=30 SINK_BATCH=10000
 #   CDCD=.build-bench/release/cdcd   (swift build -c release --scratch-path .build-bench --product cdcd)
+#   DRAIN=1                           also time pg_recvlogical (pgoutput, to /dev/null) draining its
+#                                     own slot: the walsender with a consumer that applies nothing
+#   CDCD_B=                           a second cdcd command (a binary, or a wrapper script) timed in
+#                                     the same repetitions as "cdcd-b", for A/B comparisons
 #   RESULTS=bench/results            the summary goes to $RESULTS/replica-<date>.txt
 set -euo pipefail
 
@@ -26,6 +30,8 @@ BATCH=${BATCH:-1000}
 LAG_SECONDS=${LAG_SECONDS:-30}
 SINK_BATCH=${SINK_BATCH:-10000}
 CDCD=${CDCD:-$ROOT/.build-bench/release/cdcd}
+CDCD_B=${CDCD_B:-}
+DRAIN=${DRAIN:-1}
 RESULTS=${RESULTS:-$HERE/results}
 SRC=replica-bench-src-$$
 DST=replica-bench-dst-$$
@@ -63,16 +69,9 @@ log "source $SRC_URL, target $DST_URL"
 
 TABLE_DDL="(id bigint PRIMARY KEY, k int, s text, ts timestamptz, x numeric)"
 
-# Waits until a target table has N rows; prints the seconds since $2.
+# Waits until a target table has N rows; prints the seconds since $4 (bench/replica_wait.py).
 wait_rows() {  # db table n t0 timeout
-  local db=$1 table=$2 n=$3 t0=$4 limit=$5 c
-  while :; do
-    c=$(qd "$db" -c "select count(*) from $table" 2>/dev/null || echo 0)
-    [ "$c" -ge "$n" ] && break
-    awk -v a="$t0" -v b="$(now)" -v l="$limit" 'BEGIN{exit !(b - a > l)}' && die "timed out waiting for $n rows in $db.$table (have $c)"
-    sleep 0.05
-  done
-  awk -v a="$t0" -v b="$(now)" 'BEGIN{printf "%.3f", b - a}'
+  python3 "$HERE/replica_wait.py" "$DST_URL dbname=$1" "$2" "$3" "$4" "$5" || die "waiting for $3 rows in $1.$2"
 }
 
 cdcd_config() {  # dir slot publication tables db
@@ -97,6 +96,43 @@ pipelines:
 YAML
 }
 
+# CPU seconds a process has used so far (utime + stime; 0 if it is gone).
+proc_cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+sum_cpu() { local p t=0; for p in "$@"; do t=$(awk -v a="$t" -v b="$(proc_cpu "$p")" 'BEGIN{print a + b}'); done; echo "$t"; }
+# The CPU of one timed run, read once its target has every row (before the consumer stops); every
+# process counted was started for this run: the walsender of SLOT, the consumer (cdcd's process, or
+# the subscription's apply worker) and the target database's backends (COPY, checkpoint saves).
+run_cpu() {  # slot db consumer-pid
+  local ws backends
+  ws=$(qs -c "select active_pid from pg_replication_slots where slot_name = '$1'")
+  backends=$(psql "$DST_URL" -XAtq -c "select pid from pg_stat_activity where datname = '$2' and pid <> pg_backend_pid() and backend_type = 'client backend'")
+  echo "$(proc_cpu "$ws") $(proc_cpu "$3") $(sum_cpu $backends)"
+}
+
+# pg_recvlogical drains slot drain_R to END into /dev/null; its CPU and its walsender's are sampled
+# while it runs (both exit at END).
+run_drain() {  # r
+  local r=$1 t0 t1 pid ws="" wcpu=0 ccpu=0 v
+  settle
+  t0=$(now)
+  pg_recvlogical -d "$SRC_URL" --slot drain_$r --start --endpos "$END" --no-loop \
+    -o proto_version=1 -o publication_names=pub_$r -f /dev/null &
+  pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    [ -n "$ws" ] || ws=$(qs -c "select active_pid from pg_replication_slots where slot_name = 'drain_$r'")
+    if [ -n "$ws" ]; then
+      v=$(proc_cpu "$ws"); [ "$v" = 0 ] || wcpu=$v
+      v=$(proc_cpu "$pid"); [ "$v" = 0 ] || ccpu=$v
+    fi
+    sleep 0.05
+  done
+  t1=$(now)
+  wait "$pid" || die "pg_recvlogical failed"
+  s=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", b - a}')
+  echo -e "drain\t$r\t$s\t$wcpu $ccpu 0" >>"$RAW"
+  log "run $r drain (pg_recvlogical): $s s ($(awk -v n="$ROWS" -v s="$s" 'BEGIN{printf "%.0f", n / s}') rows/s); CPU-s walsender, pg_recvlogical: $wcpu $ccpu"
+}
+
 # Each timed consumer starts on a quiet target: the previous one's dirty pages are flushed first
 # (otherwise the second run pays for the first one's checkpoint).
 settle() { qs -c checkpoint; psql "$DST_URL" -XAtq -c checkpoint; sleep 1; }
@@ -107,30 +143,39 @@ run_native() {  # r
   t0=$(now)
   qd native_$r -c "alter subscription sub_$r enable"
   s=$(wait_rows native_$r public.t_$r "$ROWS" "$t0" $((120 + ROWS / 2000)))
+  cpu=$(run_cpu sub_$r native_$r "$(qd native_$r -c "select pid from pg_stat_subscription where subname = 'sub_$r' and relid is null")")
   qd native_$r -c "alter subscription sub_$r disable"
-  echo -e "native\t$r\t$s" >>"$RAW"
-  log "run $r native: $s s ($(awk -v n="$ROWS" -v s="$s" 'BEGIN{printf "%.0f", n / s}') rows/s)"
+  echo -e "native\t$r\t$s\t$cpu" >>"$RAW"
+  log "run $r native: $s s ($(awk -v n="$ROWS" -v s="$s" 'BEGIN{printf "%.0f", n / s}') rows/s); CPU-s walsender, apply worker, target backends: $cpu"
 }
 
-run_cdcd() {  # r
-  local r=$1 t0 s dir=$WORK/cdcd-$r
+run_cdcd() {  # r [name binary]: name is the consumer (slot, database), cdcd or cdcd_b
+  local r=$1 name=${2:-cdcd} binary=${3:-$CDCD} t0 s dir
+  dir=$WORK/$name-$r
   mkdir -p "$dir"
-  cdcd_config "$dir" cdcd_$r pub_$r "public.t_$r" cdcd_$r
+  cdcd_config "$dir" ${name}_$r pub_$r "public.t_$r" ${name}_$r
   settle
   t0=$(now)
-  "$CDCD" run --config "$dir/cdcd.yaml" >"$dir/cdcd.log" 2>&1 &
+  "$binary" run --config "$dir/cdcd.yaml" >"$dir/cdcd.log" 2>&1 &
   CDCD_PID=$!
-  s=$(wait_rows cdcd_$r public.t_$r "$ROWS" "$t0" $((120 + ROWS / 2000)))
+  s=$(wait_rows ${name}_$r public.t_$r "$ROWS" "$t0" $((120 + ROWS / 2000)))
+  cpu=$(run_cpu ${name}_$r ${name}_$r "$(pgrep -f "run --config $dir/cdcd.yaml" | head -1)")
   kill -TERM "$CDCD_PID"; wait "$CDCD_PID" || true; CDCD_PID=""
-  echo -e "cdcd\t$r\t$s" >>"$RAW"
-  log "run $r cdcd: $s s ($(awk -v n="$ROWS" -v s="$s" 'BEGIN{printf "%.0f", n / s}') rows/s)"
+  echo -e "${name//_/-}\t$r\t$s\t$cpu" >>"$RAW"
+  log "run $r ${name//_/-}: $s s ($(awk -v n="$ROWS" -v s="$s" 'BEGIN{printf "%.0f", n / s}') rows/s); CPU-s walsender, cdcd, target backends: $cpu"
 }
 
 for r in $(seq 1 "$RUNS"); do
   log "run $r: preparing (table t_$r, both consumers stopped)"
   qs -c "create table public.t_$r $TABLE_DDL" -c "create publication pub_$r for table public.t_$r" \
      -c "select pg_create_logical_replication_slot('cdcd_$r', 'pgoutput')" >/dev/null
-  for db in native_$r cdcd_$r; do
+  DBS="native_$r cdcd_$r"
+  if [ -n "$CDCD_B" ]; then
+    qs -c "select pg_create_logical_replication_slot('cdcd_b_$r', 'pgoutput')" >/dev/null
+    DBS="$DBS cdcd_b_$r"
+  fi
+  [ "$DRAIN" = 0 ] || qs -c "select pg_create_logical_replication_slot('drain_$r', 'pgoutput')" >/dev/null
+  for db in $DBS; do
     psql "$DST_URL" -XAtq -c "create database $db" >/dev/null
     qd $db -c "create table public.t_$r $TABLE_DDL"
   done
@@ -142,18 +187,24 @@ for r in $(seq 1 "$RUNS"); do
         select g, (g % 100000)::int, md5(g::text), timestamptz '2024-01-01 00:00:00+00' + g * interval '1 second', g * 1.5
         from generate_series(i * $BATCH + 1, least((i + 1) * $BATCH, $ROWS)) g;
       commit;
-    end loop; end \$\$" -c checkpoint
-  qd native_$r -c checkpoint; qd cdcd_$r -c checkpoint
-  if [ $((r % 2)) -eq 1 ]; then run_native "$r"; run_cdcd "$r"; else run_cdcd "$r"; run_native "$r"; fi
+    end loop; end \$\$"
+  END=$(qs -c "select pg_current_wal_insert_lsn()")
+  qs -c checkpoint
+  for db in $DBS; do qd $db -c checkpoint; done
+  if [ $((r % 2)) -eq 1 ]; then
+    run_native "$r"; run_cdcd "$r"; [ -z "$CDCD_B" ] || run_cdcd "$r" cdcd_b "$CDCD_B"; [ "$DRAIN" = 0 ] || run_drain "$r"
+  else
+    [ "$DRAIN" = 0 ] || run_drain "$r"; [ -z "$CDCD_B" ] || run_cdcd "$r" cdcd_b "$CDCD_B"; run_cdcd "$r"; run_native "$r"
+  fi
   # the replicas must be equal to the source
   want=$(qs -c "select md5(string_agg(t::text, ',' order by id)) from public.t_$r t")
-  for db in native_$r cdcd_$r; do
+  for db in $DBS; do
     got=$(qd $db -c "select md5(string_agg(t::text, ',' order by id)) from public.t_$r t")
     [ "$got" = "$want" ] || die "$db differs from the source"
   done
   qd native_$r -c "alter subscription sub_$r set (slot_name = none)" -c "drop subscription sub_$r" >/dev/null 2>&1 || true
-  qs -c "select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name in ('sub_$r', 'cdcd_$r')" >/dev/null
-  psql "$DST_URL" -XAtq -c "drop database native_$r with (force)" -c "drop database cdcd_$r with (force)" >/dev/null
+  qs -c "select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name in ('sub_$r', 'cdcd_$r', 'cdcd_b_$r', 'drain_$r')" >/dev/null
+  for db in $DBS; do psql "$DST_URL" -XAtq -c "drop database $db with (force)" >/dev/null; done
   qs -c "drop table public.t_$r" >/dev/null
 done
 
@@ -203,19 +254,29 @@ if [ "$LAG_SECONDS" -gt 0 ]; then lag_run native; lag_run cdcd; fi
 python3 - "$RAW" "$ROWS" "$RUNS" <<'PY' | tee "$TXT"
 import statistics as st, sys
 raw, rows, runs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-times = {"native": [], "cdcd": []}
+times = {"native": [], "cdcd": [], "cdcd-b": [], "drain": []}
+cpus = {k: [] for k in times}
 lags = []
 for line in open(raw):
     f = line.rstrip("\n").split("\t")
-    if f[0] in times: times[f[0]].append(float(f[2]))
+    if f[0] in times:
+        times[f[0]].append(float(f[2]))
+        if len(f) > 3: cpus[f[0]].append([float(x) for x in f[3].split()])
     else: lags.append(f)
 rate = {k: [rows / s for s in v] for k, v in times.items()}
 print(f"replica apply: {rows} rows in 1,000-row transactions, each consumer alone, {runs} run(s); rows/s median (min-max)")
-for k in ("native", "cdcd"):
+print("  (drain: pg_recvlogical, pgoutput to /dev/null, applies nothing)")
+for k in ("native", "cdcd", "cdcd-b", "drain"):
     v = rate[k]
     if v: print(f"  {k:8} {st.median(v):>10.0f}  ({min(v):.0f}-{max(v):.0f})  runs: {', '.join(f'{x:.0f}' for x in v)}")
+print("CPU seconds per run, medians: walsender / consumer (cdcd, the apply worker, pg_recvlogical) / target backends")
+for k in ("native", "cdcd", "cdcd-b", "drain"):
+    c = cpus[k]
+    if c: print(f"  {k:8} " + " / ".join(f"{st.median(x[i] for x in c):.2f}" for i in range(3)) + f"   total {st.median(sum(x) for x in c):.2f}")
 if rate["native"] and rate["cdcd"]:
     print(f"  ratio cdcd/native (medians): {st.median(rate['cdcd']) / st.median(rate['native']):.2f}x")
+if rate["native"] and rate["cdcd-b"]:
+    print(f"  ratio cdcd-b/native (medians): {st.median(rate['cdcd-b']) / st.median(rate['native']):.2f}x")
 for f in lags:
     print(f"  {f[0]}: probes p50 p99 max ms = {f[1]}  ({f[2]})")
 PY
