@@ -15,6 +15,8 @@
 # Environment (defaults):
 #   ROWS=1000000 RUNS=3 BATCH=1000 LAG_SECONDS=30 SINK_BATCH=10000
 #   CDCD=.build-bench/release/cdcd   (swift build -c release --scratch-path .build-bench --product cdcd)
+#   SOCKET=tcp                        how every consumer connects to both servers: tcp (127.0.0.1) or
+#                                     unix (the servers' Unix sockets)
 #   DRAIN=1                           also time pg_recvlogical (pgoutput, to /dev/null) draining its
 #                                     own slot: the walsender with a consumer that applies nothing
 #   CDCD_B=                           a second cdcd command (a binary, or a wrapper script) timed in
@@ -32,6 +34,7 @@ SINK_BATCH=${SINK_BATCH:-10000}
 CDCD=${CDCD:-$ROOT/.build-bench/release/cdcd}
 CDCD_B=${CDCD_B:-}
 DRAIN=${DRAIN:-1}
+SOCKET=${SOCKET:-tcp}
 RESULTS=${RESULTS:-$HERE/results}
 SRC=replica-bench-src-$$
 DST=replica-bench-dst-$$
@@ -63,6 +66,10 @@ cleanup() {
 trap cleanup EXIT
 SRC_URL=$("$ROOT/scripts/pg.sh" start "$SRC")
 DST_URL=$("$ROOT/scripts/pg.sh" start "$DST")
+if [ "$SOCKET" = unix ]; then   # scripts/pg.sh puts each server's socket in /tmp/cdcd-pg-NAME
+  SRC_URL=${SRC_URL/host=127.0.0.1/host=/tmp/cdcd-pg-$SRC}
+  DST_URL=${DST_URL/host=127.0.0.1/host=/tmp/cdcd-pg-$DST}
+fi
 qs() { psql "$SRC_URL" -XAtq -v ON_ERROR_STOP=1 "$@"; }
 qd() { local db=$1; shift; psql "$DST_URL dbname=$db" -XAtq -v ON_ERROR_STOP=1 "$@"; }
 log "source $SRC_URL, target $DST_URL"
