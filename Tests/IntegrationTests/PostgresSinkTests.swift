@@ -245,7 +245,11 @@ struct PostgresSinkTests {
         func onTarget(_ sql: String) -> String? { try? TestPostgres.connect(targetServer).execute(sql).scalar }
         let source = try setup.source()
         var losses = 0
-        for round in 0..<3 {
+        var rounds = 0
+        // Three rounds, and up to three more while no crash has lost a commit yet (whether one does
+        // depends on timing: about one run in three had none in three rounds).
+        for round in 0..<6 where round < 3 || losses == 0 {
+            rounds += 1
             // While the target is down, a burst of 60,000 rows (1,000-row transactions) is
             // captured; once it is back, cdcd catches up batch after batch, flushing at most once a
             // second, and the target crashes again in the middle of that.
@@ -285,7 +289,7 @@ struct PostgresSinkTests {
             try await Task.sleep(for: .milliseconds(200))
         }
         #expect(actual == expected, "\(setup.log().suffix(3000))")
-        #expect(expected?.hasPrefix("180000:") == true)
+        #expect(expected?.hasPrefix("\(rounds * 60_000):") == true)
         // Commits were lost at least once, and each loss was delivered again (not skipped).
         #expect(losses > 0, "no crash lost a commit: the test did not exercise the rewind")
         if losses > 0 {

@@ -299,14 +299,14 @@ final class ReplicationLoop {
 
     /// Drops records that were already handed out before a reconnect.
     private func admitNewRecords(from start: Int) {
-        if deliveredUpTo.lsn != .zero {
-            let lsn = deliveredUpTo.lsn
-            let index = deliveredUpTo.index
-            var kept: [ChangeRecord] = []
-            for record in pending[start...] where record.commitLSN > lsn || (record.commitLSN == lsn && record.index > index) {
-                kept.append(record)
-            }
-            pending.replaceSubrange(start..., with: kept)
+        let (lsn, index) = deliveredUpTo
+        func isNew(_ record: borrowing ChangeRecord) -> Bool {
+            record.commitLSN > lsn || (record.commitLSN == lsn && record.index > index)
+        }
+        // Once past what was handed out before a reconnect, every new record is new: check that
+        // without building an array (this runs for every change).
+        if lsn != .zero && !pending[start...].allSatisfy({ isNew($0) }) {
+            pending.replaceSubrange(start..., with: pending[start...].filter { isNew($0) })
         }
         if pending.count > start { transactionHasRecords = true }
     }
