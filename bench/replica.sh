@@ -272,14 +272,15 @@ for line in open(raw):
     else: lags.append(f)
 rate = {k: [rows / s for s in v] for k, v in times.items()}
 print(f"replica apply: {rows} rows in 1,000-row transactions, each consumer alone, {runs} run(s); rows/s median (min-max)")
-print("  (drain: pg_recvlogical, pgoutput to /dev/null, applies nothing)")
+if rate["drain"]: print("  (drain: pg_recvlogical, pgoutput to /dev/null, applies nothing)")
 for k in ("native", "cdcd", "cdcd-b", "drain"):
     v = rate[k]
     if v: print(f"  {k:8} {st.median(v):>10.0f}  ({min(v):.0f}-{max(v):.0f})  runs: {', '.join(f'{x:.0f}' for x in v)}")
 print("CPU seconds per run, medians: walsender / consumer (cdcd, the apply worker, pg_recvlogical) / target backends")
 for k in ("native", "cdcd", "cdcd-b", "drain"):
     c = cpus[k]
-    if c: print(f"  {k:8} " + " / ".join(f"{st.median(x[i] for x in c):.2f}" for i in range(3)) + f"   total {st.median(sum(x) for x in c):.2f}")
+    if c: print(f"  {k:8} " + " / ".join(f"{st.median(x[i] for x in c):.2f}" for i in range(3))
+                + f"   total {st.median(sum(x) for x in c):.2f}   runs: " + ", ".join("/".join(f"{v:.2f}" for v in x) for x in c))
 if rate["native"] and rate["cdcd"]:
     print(f"  ratio cdcd/native (medians): {st.median(rate['cdcd']) / st.median(rate['native']):.2f}x")
 if rate["native"] and rate["cdcd-b"]:

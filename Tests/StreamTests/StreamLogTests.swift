@@ -111,6 +111,43 @@ struct StreamLogTests {
         }
     }
 
+    @Test("a sequential reader's kept position: the same records as reads from the index, across rolls and relations")
+    func sequentialReadPosition() throws {
+        let dir = TemporaryDirectory()
+        let log = try StreamLog(directory: dir.stream, options: smallSegments())
+        var records: [ChangeRecord] = []
+        var position: StreamLog.ReadPosition?
+        var next: UInt64 = 1
+        var read: [StreamLog.Entry] = []
+        // A reader that keeps up: each append is read at once, in reads of 1 to 4 records, and reads
+        // that find nothing new come in between (the position must survive them).
+        for batch in 0..<60 {
+            let new = (0..<(batch % 5 + 1)).map { n -> ChangeRecord in
+                let key = records.count + n + 1
+                return key % 7 == 0 ? F.insert(key, relation: F.everything) : F.insert(key)
+            }
+            records += new
+            try log.append(new)
+            try log.sync()
+            while true {
+                let entries = try log.read(from: next, maxRecords: batch % 4 + 1, position: &position)
+                if entries.isEmpty { break }
+                #expect(position != nil)
+                read += entries
+                next = entries.last!.offset + 1
+            }
+        }
+        #expect(log.segmentCount > 3)
+        #expect(read.map(\.offset) == Array(1...UInt64(records.count)))
+        for (entry, record) in zip(read, records) { expectSame(entry.record, record) }
+        // A position that does not belong to the offset asked for is ignored.
+        var stale = position
+        #expect(try log.read(from: 3, maxRecords: 2, position: &stale).map(\.offset) == [3, 4])
+        let fromIndex = try log.read(from: 5, maxRecords: 3)
+        #expect(try log.read(from: 5, maxRecords: 3, position: &stale).map(\.offset) == fromIndex.map(\.offset))
+        try log.close()
+    }
+
     @Test("many index points inside one segment")
     func sparseIndex() throws {
         let dir = TemporaryDirectory()

@@ -170,6 +170,8 @@ public final class Pipeline: Sendable {
         try await withThrowingTaskGroup(of: Void.self) { group in
             /// The last offset handed to a delivery (ahead of `checkpoint` while one is in flight).
             var cursor = checkpoint
+            /// Where the last read stopped in the stream (the next read starts there).
+            var readPosition: StreamLog.ReadPosition?
             let durableOnly = !configuration.deliversUnsyncedRecords
             var inFlight: StreamLog.Entry?
             /// Waits for the delivery in flight, then moves the checkpoint past it.
@@ -187,7 +189,8 @@ public final class Pipeline: Sendable {
             while !Task.isCancelled {
                 var entries: [StreamLog.Entry]
                 do throws(StreamError) {
-                    entries = try stream.read(from: cursor + 1, maxRecords: readSize, durableOnly: durableOnly)
+                    entries = try stream.read(
+                        from: cursor + 1, maxRecords: readSize, durableOnly: durableOnly, position: &readPosition)
                 } catch {
                     guard error.code == .recordsTrimmed else { throw error }
                     try await settle(&group)
@@ -228,7 +231,8 @@ public final class Pipeline: Sendable {
                         do throws(StreamError) {
                             // Only what arrived since: the entries read so far are kept, not decoded again.
                             entries += try stream.read(
-                                from: entries.last!.offset + 1, maxRecords: readSize - entries.count, durableOnly: durableOnly)
+                                from: entries.last!.offset + 1, maxRecords: readSize - entries.count,
+                                durableOnly: durableOnly, position: &readPosition)
                         } catch {
                             guard error.code == .recordsTrimmed else { throw error }
                             break  // trimmed since read: deliver what was read; the next read reports the gap

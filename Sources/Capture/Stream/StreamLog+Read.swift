@@ -21,11 +21,34 @@ extension StreamLog {
     /// 128 KiB before `offset`), then a sequential read. The first read of an older segment after
     /// opening the log scans that segment once to index it.
     public func read(from offset: UInt64, maxRecords: Int, durableOnly: Bool = true) throws(StreamError) -> [Entry] {
+        var position: ReadPosition?
+        return try read(from: offset, maxRecords: maxRecords, durableOnly: durableOnly, position: &position)
+    }
+
+    /// Where a sequential reader stopped: the next record's offset and the file position its scan
+    /// resumes at. A reader that keeps one (`Pipeline`) and reads on from there starts its next read
+    /// at that position instead of the nearest index point (up to 512 records before it, read and
+    /// checked again on every read of a caught-up reader).
+    public struct ReadPosition: Sendable {
+        fileprivate var base: UInt64
+        fileprivate var offset: UInt64
+        fileprivate var filePosition: Int64
+    }
+
+    /// `read(from:maxRecords:durableOnly:)` for a sequential reader: when `position` is where the
+    /// previous read stopped and `offset` is its next record, the scan starts there. On return,
+    /// `position` is where this read stopped (unchanged when it read no segment). A position only
+    /// states where a record's entry starts in a segment file, which never changes: one that does not
+    /// match is ignored, never wrong.
+    public func read(
+        from offset: UInt64, maxRecords: Int, durableOnly: Bool = true, position: inout ReadPosition?
+    ) throws(StreamError) -> [Entry] {
         var next = max(offset, 1)
+        let resume = position.flatMap { $0.offset == next ? $0 : nil }
         var entries: [Entry] = []
         entries.reserveCapacity(min(max(maxRecords, 0), 4096))
         repeat {
-            switch try plan(next, firstCall: entries.isEmpty, durableOnly: durableOnly) {
+            switch try plan(next, firstCall: entries.isEmpty, durableOnly: durableOnly, resume: resume) {
             case .done:
                 return entries
             case .trimmed(let first):
@@ -41,7 +64,9 @@ extension StreamLog {
                 try buildIndex(of: segment)
             case .scan(let scan):
                 do throws(StreamError) {
-                    next = try read(scan, from: next, maxRecords: maxRecords, into: &entries)
+                    let end = try read(scan, from: next, maxRecords: maxRecords, into: &entries)
+                    next = end.offset
+                    position = ReadPosition(base: scan.base, offset: end.offset, filePosition: end.filePosition)
                 } catch where error.errno == ENOENT {
                     // Deleted by `trim` since the plan was made: plan again, which reports the loss.
                     try checkStillListed(scan.base, error: error)
@@ -76,7 +101,9 @@ extension StreamLog {
         case scan(SegmentScan)
     }
 
-    private func plan(_ next: UInt64, firstCall: Bool, durableOnly: Bool) throws(StreamError) -> ReadPlan {
+    private func plan(
+        _ next: UInt64, firstCall: Bool, durableOnly: Bool, resume: ReadPosition?
+    ) throws(StreamError) -> ReadPlan {
         try shared.withLock { (s) throws(StreamError) -> ReadPlan in
             if s.closed { throw StreamError(code: .closed, message: "the stream is closed") }
             if next < s.firstOffset { return .trimmed(firstAvailable: s.firstOffset) }
@@ -92,6 +119,14 @@ extension StreamLog {
             }
             let i = s.segmentIndex(holding: next)
             let segment = s.segments[i]
+            let segmentLast = i + 1 < s.segments.count ? s.segments[i + 1].base - 1 : s.nextOffset - 1
+            if let resume, resume.base == segment.base, resume.offset == next {
+                return .scan(
+                    SegmentScan(
+                        base: segment.base, path: segment.path,
+                        start: IndexPoint(offset: next, position: resume.filePosition), relations: segment.relations,
+                        last: min(segmentLast, end)))
+            }
             guard let index = segment.index else { return .index(base: segment.base) }
             var low = 0
             var high = index.count - 1
@@ -99,7 +134,6 @@ extension StreamLog {
                 let mid = (low + high + 1) / 2
                 if index[mid].offset <= next { low = mid } else { high = mid - 1 }
             }
-            let segmentLast = i + 1 < s.segments.count ? s.segments[i + 1].base - 1 : s.nextOffset - 1
             return .scan(
                 SegmentScan(
                     base: segment.base, path: segment.path, start: index[low], relations: segment.relations,
@@ -114,10 +148,11 @@ extension StreamLog {
 
     // MARK: Reading
 
-    /// Reads records of one segment into `entries`; returns the offset after the last one read.
+    /// Reads records of one segment into `entries`; returns the offset after the last one read and
+    /// the file position of its entry (where a scan for it starts).
     private func read(
         _ scan: SegmentScan, from next: UInt64, maxRecords: Int, into entries: inout [Entry]
-    ) throws(StreamError) -> UInt64 {
+    ) throws(StreamError) -> (offset: UInt64, filePosition: Int64) {
         let fd = try POSIXFile.openFile(scan.path, O_RDONLY)
         defer { POSIXFile.closeFile(fd) }
         var scanner = try SegmentScanner(fd: fd, path: scan.path, from: scan.start.position, chunkSize: 64 << 10)
@@ -156,7 +191,7 @@ extension StreamLog {
                 offset += 1
             }
         }
-        return offset
+        return (offset, scanner.position)
     }
 
     /// Indexes an older segment (first read after opening the log) and publishes the index.
