@@ -44,11 +44,10 @@ extension StreamLog {
         from offset: UInt64, maxRecords: Int, durableOnly: Bool = true, position: inout ReadPosition?
     ) throws(StreamError) -> [Entry] {
         var next = max(offset, 1)
-        let resume = position.flatMap { $0.offset == next ? $0 : nil }
         var entries: [Entry] = []
         entries.reserveCapacity(min(max(maxRecords, 0), 4096))
         repeat {
-            switch try plan(next, firstCall: entries.isEmpty, durableOnly: durableOnly, resume: resume) {
+            switch try plan(next, firstCall: entries.isEmpty, durableOnly: durableOnly, resume: position) {
             case .done:
                 return entries
             case .trimmed(let first):
