@@ -153,7 +153,7 @@ struct StreamLogTests {
         let dir = TemporaryDirectory()
         let count = 3000
         do {
-            let log = try StreamLog(directory: dir.stream)
+            let log = try StreamLog(directory: dir.stream, options: .init(recentRecords: 0))
             for start in stride(from: 1, through: count, by: 100) {
                 try log.append((start..<(start + 100)).map { F.insert($0) })
             }
@@ -183,7 +183,8 @@ struct StreamLogTests {
             F.insert(4, relation: F.everything), F.insert(5),
         ]
         do {
-            let log = try StreamLog(directory: dir.stream)
+            // Decoded from the file (not the appended records kept in memory).
+            let log = try StreamLog(directory: dir.stream, options: .init(recentRecords: 0))
             try log.append(records)
             try log.sync()
             let entries = try log.read(from: 1, maxRecords: 10)

@@ -122,10 +122,14 @@ func expectSame(
     #expect(a.pipeline == b.pipeline, sourceLocation: sourceLocation)
 }
 
-/// Small segments, so that a few hundred records roll several times.
-func smallSegments(_ clock: TestClock? = nil, retentionBytes: Int64 = 1 << 40) -> StreamLog.Options {
+/// Small segments, so that a few hundred records roll several times. No records are kept in memory
+/// unless asked (`recentRecords`): reads decode the segment files, which these tests are about.
+func smallSegments(
+    _ clock: TestClock? = nil, retentionBytes: Int64 = 1 << 40, recentRecords: Int = 0
+) -> StreamLog.Options {
     StreamLog.Options(
-        segmentBytes: 4096, retentionBytes: retentionBytes, clock: clock?.function ?? StreamLog.wallClockMicroseconds)
+        segmentBytes: 4096, retentionBytes: retentionBytes, clock: clock?.function ?? StreamLog.wallClockMicroseconds,
+        recentRecords: recentRecords)
 }
 
 /// Reads every durable record from `offset` on.

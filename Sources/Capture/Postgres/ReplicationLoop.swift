@@ -32,6 +32,8 @@ final class ReplicationLoop {
     private var received = LSN.zero
     private var reportedFlush = LSN.zero
     private var lastStatus = ContinuousClock.now
+    /// When the last batch was handed out (see `Configuration.handOffInterval`).
+    private var lastHandOff = ContinuousClock.now
     private var reachedEnd = false
     private var hasStreamed = false
     private var createdPublication = false
@@ -50,6 +52,7 @@ final class ReplicationLoop {
     init(source: PostgresSource) {
         self.source = source
         self.configuration = source.configuration
+
         self.logger = source.logger
         logger[metadataKey: "cdc.slot"] = .string(configuration.slot)
         logger[metadataKey: "cdc.source"] = .string(configuration.connection.redacted)
@@ -242,6 +245,13 @@ final class ReplicationLoop {
                     return
                 }
             case .wouldBlock:
+                if let wait = handOffWait() {
+                    // Changes are streaming in: collect what arrives until the batch is due.
+                    if connection.waitReadable(milliseconds: wait) {
+                        try connection.consumeInput()
+                        continue
+                    }
+                }
                 try flushPending()
                 try sendStatusIfDue()
                 heartbeatIfDue()
@@ -311,12 +321,27 @@ final class ReplicationLoop {
         if pending.count > start { transactionHasRecords = true }
     }
 
+    /// Milliseconds to wait for more changes before handing out what is pending: while a batch went
+    /// out less than `handOffInterval` ago, until that interval has passed (rounded up: `poll`
+    /// counts whole milliseconds). Nil: hand out now.
+    private func handOffWait() -> Int32? {
+        guard !pending.isEmpty || pendingAcknowledge != nil, pending.count < configuration.maxBatchRecords else {
+            return nil
+        }
+        let remaining = configuration.handOffInterval - (ContinuousClock.now - lastHandOff)
+        guard remaining > .zero else { return nil }
+        let (seconds, attoseconds) = remaining.components
+        let microseconds = seconds * 1_000_000 + attoseconds / 1_000_000_000_000
+        return Int32(clamping: (microseconds + 999) / 1000)
+    }
+
     private func flushPending() throws {
         guard !pending.isEmpty || pendingAcknowledge != nil else { return }
         let batch = CaptureBatch(records: pending, acknowledgeLSN: pendingAcknowledge)
         while true {
             switch source.channel.send(batch, timeout: 1) {
             case .sent:
+                lastHandOff = .now
                 if let last = pending.last { deliveredUpTo = (last.commitLSN, last.index) }
                 if let ack = pendingAcknowledge, ack > highestHandedOut { highestHandedOut = ack }
                 pending.removeAll(keepingCapacity: true)

@@ -19,13 +19,19 @@ extension StreamLog {
             try w.checkUsable()
             let now = max(options.clock(), w.lastAppendedAt)
             let first = w.nextOffset
+            let keepsRecent = options.recentRecords > 0
             do throws(StreamError) {
                 // By index: iterating would copy each record (a retain and a release) for nothing.
                 for index in records.indices {
                     if w.bytes >= Int64(w.segmentBytes) && w.nextOffset > w.base {
                         try roll(&w, createdAt: now)
                     }
+                    let before = w.bytes
                     try w.appendRecord(records[index], appendedAt: now, relationCache: relationCache)
+                    if keepsRecent {
+                        w.pendingEntries.append(
+                            (Entry(offset: w.nextOffset - 1, appendedAt: now, record: records[index]), Int(w.bytes - before)))
+                    }
                     if w.buffer.count >= Writer.flushThreshold { try w.flush() }
                 }
                 w.lastAppendedAt = now
@@ -116,8 +122,10 @@ extension StreamLog {
     func publish(_ w: inout Writer) {
         let points = w.pendingPoints
         let relations = w.pendingRelations
+        let entries = w.pendingEntries
         w.pendingPoints.removeAll(keepingCapacity: true)
         w.pendingRelations.removeAll(keepingCapacity: true)
+        w.pendingEntries.removeAll(keepingCapacity: true)
         let bytes = w.bytes
         let count = w.nextOffset - w.base
         let lastAppendedAt = w.lastAppendedAt
@@ -130,6 +138,7 @@ extension StreamLog {
             s.segments[i].recordCount = count
             if count > 0 { s.segments[i].lastAppendedAt = lastAppendedAt }
             s.nextOffset = nextOffset
+            for (entry, size) in entries { s.recent.append(entry, encodedSize: size) }
         }
     }
 
@@ -194,6 +203,8 @@ extension StreamLog {
         /// Index points and relations not yet published to `shared`.
         var pendingPoints: [IndexPoint] = []
         var pendingRelations: [Relation] = []
+        /// Appended entries (with their encoded size) not yet published to `shared.recent`.
+        var pendingEntries: [(Entry, Int)] = []
         var failure: StreamError?
         var closed = false
         var lockFD: Int32 = -1

@@ -17,8 +17,9 @@ extension StreamLog {
     /// were lost and where to continue), `.offsetBeyondEnd` when `offset` is past the next offset to
     /// be appended, `.corrupt` when stored bytes fail their checksum. Offset 0 means 1.
     ///
-    /// Cost: a binary search for the segment and its nearest index point (at most 512 records or
-    /// 128 KiB before `offset`), then a sequential read. The first read of an older segment after
+    /// Cost: records still in memory (`Options.recentRecords`, the last ones appended) are copied
+    /// from there. Others: a binary search for the segment and its nearest index point (at most 512
+    /// records or 128 KiB before `offset`), then a sequential read. The first read of an older segment after
     /// opening the log scans that segment once to index it.
     public func read(from offset: UInt64, maxRecords: Int, durableOnly: Bool = true) throws(StreamError) -> [Entry] {
         var position: ReadPosition?
@@ -47,9 +48,14 @@ extension StreamLog {
         var entries: [Entry] = []
         entries.reserveCapacity(min(max(maxRecords, 0), 4096))
         repeat {
-            switch try plan(next, firstCall: entries.isEmpty, durableOnly: durableOnly, resume: position) {
+            switch try plan(
+                next, firstCall: entries.isEmpty, durableOnly: durableOnly, resume: position, maxRecords: maxRecords,
+                into: &entries)
+            {
             case .done:
                 return entries
+            case .recent(let count):
+                next += UInt64(count)
             case .trimmed(let first):
                 if entries.isEmpty {
                     throw StreamError(
@@ -98,10 +104,13 @@ extension StreamLog {
         case trimmed(firstAvailable: UInt64)
         case index(base: UInt64)
         case scan(SegmentScan)
+        /// This many entries were copied from `recent`.
+        case recent(count: Int)
     }
 
     private func plan(
-        _ next: UInt64, firstCall: Bool, durableOnly: Bool, resume: ReadPosition?
+        _ next: UInt64, firstCall: Bool, durableOnly: Bool, resume: ReadPosition?, maxRecords: Int,
+        into entries: inout [Entry]
     ) throws(StreamError) -> ReadPlan {
         try shared.withLock { (s) throws(StreamError) -> ReadPlan in
             if s.closed { throw StreamError(code: .closed, message: "the stream is closed") }
@@ -116,9 +125,14 @@ extension StreamLog {
                 }
                 return .done
             }
+            let copied = s.recent.copy(from: next, through: end, maxRecords: maxRecords - entries.count, into: &entries)
+            if copied > 0 { return .recent(count: copied) }
             let i = s.segmentIndex(holding: next)
             let segment = s.segments[i]
-            let segmentLast = i + 1 < s.segments.count ? s.segments[i + 1].base - 1 : s.nextOffset - 1
+            // The file is read up to the records held in memory, which the next plan copies.
+            let segmentLast = min(
+                i + 1 < s.segments.count ? s.segments[i + 1].base - 1 : s.nextOffset - 1,
+                (s.recent.firstOffset ?? .max) - 1)
             if let resume, resume.base == segment.base, resume.offset == next {
                 return .scan(
                     SegmentScan(

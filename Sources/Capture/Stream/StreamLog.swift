@@ -58,12 +58,20 @@ public final class StreamLog: Sendable {
         public var retentionBytes: Int64
         /// The append-time clock: microseconds since 1970-01-01 UTC. Injected by tests.
         public var clock: @Sendable () -> Int64
+        /// The last appended records kept in memory for readers that keep up (`RecentEntries`): at
+        /// most this many, and at most `recentBytes` of their encoded size. 0: every read decodes
+        /// the segment file.
+        public var recentRecords: Int
+        public var recentBytes: Int
 
         public init(
             segmentBytes: Int = 64 << 20, retentionAge: Duration = .seconds(24 * 3600),
             retentionBytes: Int64 = 16 << 30,
-            clock: @escaping @Sendable () -> Int64 = StreamLog.wallClockMicroseconds
+            clock: @escaping @Sendable () -> Int64 = StreamLog.wallClockMicroseconds,
+            recentRecords: Int = 32_768, recentBytes: Int = 16 << 20
         ) {
+            self.recentRecords = recentRecords
+            self.recentBytes = recentBytes
             self.segmentBytes = max(segmentBytes, 4096)
             self.retentionAge = retentionAge
             self.retentionBytes = retentionBytes
@@ -180,6 +188,7 @@ public final class StreamLog: Sendable {
             w.closeFiles()
             let pending = shared.withLock { s in
                 s.closed = true
+                s.recent.removeAll()
                 let waiters = Array(s.waiters.values)
                 s.waiters.removeAll()
                 return waiters
@@ -297,7 +306,9 @@ public final class StreamLog: Sendable {
             writer.nextRelationID = UInt32(scan.relations.count + 1)
             writer.recordsSinceIndexPoint = scan.recordsSinceIndexPoint
             writer.bytesSinceIndexPoint = scan.bytesSinceIndexPoint
-            let shared = Shared(segments: segments, nextOffset: nextOffset, durableEnd: nextOffset - 1)
+            let shared = Shared(
+                segments: segments, nextOffset: nextOffset, durableEnd: nextOffset - 1,
+                recent: RecentEntries(maxCount: options.recentRecords, maxBytes: options.recentBytes))
             return Opened(writer: writer, shared: shared, recovery: recovery)
         } catch {
             POSIXFile.closeFile(fd)
@@ -372,12 +383,15 @@ extension StreamLog {
         var closed = false
         var waiters: [UInt64: Waiter] = [:]
         var nextWaiterID: UInt64 = 0
+        /// The last appended entries, for readers that keep up.
+        var recent: RecentEntries
 
-        init(segments: [Segment], nextOffset: UInt64, durableEnd: UInt64) {
+        init(segments: [Segment], nextOffset: UInt64, durableEnd: UInt64, recent: RecentEntries) {
             self.segments = segments
             self.nextOffset = nextOffset
             self.durableEnd = durableEnd
             self.writtenEnd = durableEnd
+            self.recent = recent
         }
 
         var firstOffset: UInt64 { segments.first?.base ?? nextOffset }
