@@ -23,13 +23,12 @@ extension PostgresSource {
         public var maxBatchRecords: Int
         /// Batches buffered between the replication thread and the consumer (back-pressure bound).
         public var bufferedBatches: Int
-        /// While changes arrive without pause, a batch is handed out at most this often (or once it
-        /// holds `maxBatchRecords`); after a quiet spell the first one goes at once. Every hand-off
-        /// costs a wakeup of each stage behind it (append, write, fsync, readers): handing out what one
-        /// socket read brought (15–20 changes under load) made them a third of cdcd's CPU, and more
-        /// over Unix sockets. The cost: up to this much more latency, under load only. Zero: hand out
-        /// whenever the socket has nothing more.
+        /// Pending changes go to the consumer whenever the socket has nothing more to read, while
+        /// that happens at most `handOffBatchingRate` times a second; more often (changes streaming
+        /// in), at most every `handOffInterval`, or once `maxBatchRecords` are pending. See
+        /// `HandOffPacer`. A zero interval never waits.
         public var handOffInterval: Duration
+        public var handOffBatchingRate: Double
         /// How often a standby status update is sent even when nothing changed (seconds). Must be
         /// well under the server's `wal_sender_timeout` (60 s by default).
         public var statusInterval: Double
@@ -53,7 +52,7 @@ extension PostgresSource {
             connection: ConnectionString, slot: String, temporarySlot: Bool = false, publication: String,
             dropPublicationOnExit: Bool = false, tables: [TablePattern] = [], endLSN: LSN? = nil,
             maxBatchRecords: Int = 1000, bufferedBatches: Int = 8, handOffInterval: Duration = .milliseconds(5),
-            statusInterval: Double = 5,
+            handOffBatchingRate: Double = 1000, statusInterval: Double = 5,
             reconnectDelay: (first: Double, max: Double) = (0.5, 30), skipThrough: (lsn: LSN, index: UInt32)? = nil,
             snapshot: SnapshotPlan? = nil, heartbeat: Duration? = nil, backfillDirectory: String? = nil
         ) {
@@ -71,6 +70,7 @@ extension PostgresSource {
             self.maxBatchRecords = maxBatchRecords
             self.bufferedBatches = bufferedBatches
             self.handOffInterval = handOffInterval
+            self.handOffBatchingRate = handOffBatchingRate
             self.statusInterval = statusInterval
             self.reconnectDelay = reconnectDelay
         }

@@ -32,8 +32,8 @@ final class ReplicationLoop {
     private var received = LSN.zero
     private var reportedFlush = LSN.zero
     private var lastStatus = ContinuousClock.now
-    /// When the last batch was handed out (see `Configuration.handOffInterval`).
-    private var lastHandOff = ContinuousClock.now
+    /// Whether to hand out what is pending now or collect more (`Configuration.handOffInterval`).
+    private var pacer: HandOffPacer
     private var reachedEnd = false
     private var hasStreamed = false
     private var createdPublication = false
@@ -52,6 +52,8 @@ final class ReplicationLoop {
     init(source: PostgresSource) {
         self.source = source
         self.configuration = source.configuration
+        pacer = HandOffPacer(
+            interval: configuration.handOffInterval, batchingRate: configuration.handOffBatchingRate, now: .now)
 
         self.logger = source.logger
         logger[metadataKey: "cdc.slot"] = .string(configuration.slot)
@@ -321,15 +323,12 @@ final class ReplicationLoop {
         if pending.count > start { transactionHasRecords = true }
     }
 
-    /// Milliseconds to wait for more changes before handing out what is pending: while a batch went
-    /// out less than `handOffInterval` ago, until that interval has passed (rounded up: `poll`
-    /// counts whole milliseconds). Nil: hand out now.
+    /// Milliseconds to wait for more changes before handing out what is pending (`HandOffPacer`;
+    /// rounded up: `poll` counts whole milliseconds). Nil: hand out now.
     private func handOffWait() -> Int32? {
-        guard !pending.isEmpty || pendingAcknowledge != nil, pending.count < configuration.maxBatchRecords else {
-            return nil
-        }
-        let remaining = configuration.handOffInterval - (ContinuousClock.now - lastHandOff)
-        guard remaining > .zero else { return nil }
+        guard !pending.isEmpty || pendingAcknowledge != nil, pending.count < configuration.maxBatchRecords,
+            let remaining = pacer.quietPoint(now: .now)
+        else { return nil }
         let (seconds, attoseconds) = remaining.components
         let microseconds = seconds * 1_000_000 + attoseconds / 1_000_000_000_000
         return Int32(clamping: (microseconds + 999) / 1000)
@@ -341,7 +340,7 @@ final class ReplicationLoop {
         while true {
             switch source.channel.send(batch, timeout: 1) {
             case .sent:
-                lastHandOff = .now
+                pacer.handedOut(now: .now)
                 if let last = pending.last { deliveredUpTo = (last.commitLSN, last.index) }
                 if let ack = pendingAcknowledge, ack > highestHandedOut { highestHandedOut = ack }
                 pending.removeAll(keepingCapacity: true)
