@@ -52,7 +52,7 @@ extension PostgresSource {
             connection: ConnectionString, slot: String, temporarySlot: Bool = false, publication: String,
             dropPublicationOnExit: Bool = false, tables: [TablePattern] = [], endLSN: LSN? = nil,
             maxBatchRecords: Int = 1000, bufferedBatches: Int = 8, handOffInterval: Duration = .milliseconds(5),
-            handOffBatchingRate: Double = 1000, statusInterval: Double = 5,
+            handOffBatchingRate: Double = 2000, statusInterval: Double = 5,
             reconnectDelay: (first: Double, max: Double) = (0.5, 30), skipThrough: (lsn: LSN, index: UInt32)? = nil,
             snapshot: SnapshotPlan? = nil, heartbeat: Duration? = nil, backfillDirectory: String? = nil
         ) {
