@@ -8,55 +8,79 @@ struct HandOffPacerTests {
 
     func at(_ ms: Double) -> ContinuousClock.Instant { start + .microseconds(Int((ms * 1000).rounded())) }
 
-    @Test("a trickle goes out at once; a stream is batched every interval; a trickle again goes at once")
-    func trickleStreamTrickle() {
-        var pacer = HandOffPacer(interval: .milliseconds(5), batchingRate: 1000, now: at(0))
-        var t = 0.0
-        // 500 transactions a second, each handed out when the socket runs dry after it: never waits.
-        for _ in 0..<20 {
-            t += 2
-            #expect(pacer.quietPoint(now: at(t)) == nil)
-            pacer.handedOut(now: at(t))
-        }
-        #expect(pacer.rate < 1000)
-        // Changes streaming in, the socket running dry every 0.15 ms: after a few hand-offs, capture
-        // collects until 5 ms have passed since the last one.
+    func pacer() -> HandOffPacer {
+        HandOffPacer(interval: .milliseconds(5), batchingRate: 5000, batchingRecordRate: 20_000, now: at(0))
+    }
+
+    /// Quiet points every `every` ms with `records` changes each, handed out whenever the pacer says
+    /// so, for `count` quiet points from `t`; returns the waits asked for.
+    func run(_ p: inout HandOffPacer, from t: inout Double, count: Int, every: Double, records: Int) -> [Duration?] {
         var waits: [Duration?] = []
-        for _ in 0..<4 {
-            t += 0.15
-            let wait = pacer.quietPoint(now: at(t))
+        var pending = 0
+        for _ in 0..<count {
+            t += every
+            pending += records
+            let wait = p.quietPoint(now: at(t))
             waits.append(wait)
-            if wait == nil { pacer.handedOut(now: at(t)) }
+            if wait == nil {
+                p.handedOut(records: pending, now: at(t))
+                pending = 0
+            }
         }
-        #expect(waits == [nil, .microseconds(4850), .microseconds(4700), .microseconds(4550)])
-        // While it waits, the quiet points still count: the rate holds and batching goes on.
-        for _ in 0..<10 {
-            for k in 1...32 { _ = pacer.quietPoint(now: at(t + Double(k) * 0.15)) }
-            t += 5
-            #expect(pacer.quietPoint(now: at(t)) == nil, "due once the interval has passed")
-            pacer.handedOut(now: at(t))
-            #expect(pacer.quietPoint(now: at(t + 0.15)) == .microseconds(4850))
+        return waits
+    }
+
+    @Test("1,000 one-row transactions a second go out at once (a hand-off after each change and each commit)")
+    func trickle() {
+        var p = pacer()
+        var t = 0.0
+        for _ in 0..<500 {
+            t += 0.7
+            #expect(p.quietPoint(now: at(t)) == nil)
+            p.handedOut(records: 1, now: at(t))
+            t += 0.3
+            #expect(p.quietPoint(now: at(t)) == nil)
+            p.handedOut(records: 0, now: at(t))
         }
-        #expect(pacer.rate > 6000)
-        // Back to a trickle (a transaction every 4 ms): a few batches later, they go out at once again.
-        var waited = 0
-        for _ in 0..<20 {
-            t += 5
-            pacer.handedOut(now: at(t))
-            if pacer.quietPoint(now: at(t + 4)) != nil { waited += 1 }
-        }
-        #expect(waited > 0 && waited < 8)
-        #expect(pacer.quietPoint(now: at(t + 4)) == nil)
+        #expect(!p.isBatching)
+    }
+
+    @Test("a stream of changes is handed out every interval, and again at once when it slows down")
+    func streamThenTrickle() {
+        var p = pacer()
+        var t = 0.0
+        // The socket runs dry every 0.15 ms with 15 changes (100k changes/s).
+        let first = run(&p, from: &t, count: 20, every: 0.15, records: 15)
+        #expect(first[0] == nil, "the first goes at once")
+        #expect(p.isBatching)
+        let waits = run(&p, from: &t, count: 400, every: 0.15, records: 15)
+        let handOffs = waits.filter { $0 == nil }.count
+        #expect(handOffs >= 10 && handOffs <= 13, "60 ms at most every 5 ms: \(handOffs)")
+        #expect(p.isBatching, "the quiet points counted while waiting keep the rate up")
+        // Then one transaction every 4 ms: a few batches later, each goes out at once.
+        _ = run(&p, from: &t, count: 30, every: 4, records: 1)
+        #expect(!p.isBatching)
+        #expect(run(&p, from: &t, count: 10, every: 4, records: 1).allSatisfy { $0 == nil })
+    }
+
+    @Test("large reads: few quiet points but many changes a second are batched too")
+    func largeReads() {
+        var p = pacer()
+        var t = 0.0
+        let waits = run(&p, from: &t, count: 100, every: 1, records: 200)
+        #expect(p.isBatching)
+        #expect(waits.suffix(50).filter { $0 == nil }.count <= 11)
     }
 
     @Test("after a quiet spell the first batch goes at once; zero interval never waits")
     func quietAndOff() {
-        var pacer = HandOffPacer(interval: .milliseconds(5), batchingRate: 1000, now: at(0))
-        for i in 1...10 { pacer.handedOut(now: at(Double(i) * 0.2)) }
-        #expect(pacer.quietPoint(now: at(2.5)) != nil)
-        #expect(pacer.quietPoint(now: at(1000)) == nil)
-        var off = HandOffPacer(interval: .zero, batchingRate: 0, now: at(0))
-        off.handedOut(now: at(0.1))
-        #expect(off.quietPoint(now: at(0.2)) == nil)
+        var p = pacer()
+        var t = 0.0
+        _ = run(&p, from: &t, count: 50, every: 0.15, records: 15)
+        #expect(p.isBatching)
+        #expect(p.quietPoint(now: at(t + 1000)) == nil)
+        var off = HandOffPacer(interval: .zero, batchingRate: 0, batchingRecordRate: 0, now: at(0))
+        var u = 0.0
+        #expect(run(&off, from: &u, count: 50, every: 0.15, records: 15).allSatisfy { $0 == nil })
     }
 }

@@ -24,11 +24,13 @@ extension PostgresSource {
         /// Batches buffered between the replication thread and the consumer (back-pressure bound).
         public var bufferedBatches: Int
         /// Pending changes go to the consumer whenever the socket has nothing more to read, while
-        /// that happens at most `handOffBatchingRate` times a second; more often (changes streaming
-        /// in), at most every `handOffInterval`, or once `maxBatchRecords` are pending. See
-        /// `HandOffPacer`. A zero interval never waits.
+        /// that happens at most `handOffBatchingRate` times a second and at most
+        /// `handOffBatchingRecordRate` changes a second come; faster, at most every
+        /// `handOffInterval`, or once `maxBatchRecords` are pending. See `HandOffPacer`. A zero
+        /// interval never waits.
         public var handOffInterval: Duration
         public var handOffBatchingRate: Double
+        public var handOffBatchingRecordRate: Double
         /// How often a standby status update is sent even when nothing changed (seconds). Must be
         /// well under the server's `wal_sender_timeout` (60 s by default).
         public var statusInterval: Double
@@ -52,7 +54,8 @@ extension PostgresSource {
             connection: ConnectionString, slot: String, temporarySlot: Bool = false, publication: String,
             dropPublicationOnExit: Bool = false, tables: [TablePattern] = [], endLSN: LSN? = nil,
             maxBatchRecords: Int = 1000, bufferedBatches: Int = 8, handOffInterval: Duration = .milliseconds(5),
-            handOffBatchingRate: Double = 2000, statusInterval: Double = 5,
+            handOffBatchingRate: Double = 5000, handOffBatchingRecordRate: Double = 20_000,
+            statusInterval: Double = 5,
             reconnectDelay: (first: Double, max: Double) = (0.5, 30), skipThrough: (lsn: LSN, index: UInt32)? = nil,
             snapshot: SnapshotPlan? = nil, heartbeat: Duration? = nil, backfillDirectory: String? = nil
         ) {
@@ -71,6 +74,7 @@ extension PostgresSource {
             self.bufferedBatches = bufferedBatches
             self.handOffInterval = handOffInterval
             self.handOffBatchingRate = handOffBatchingRate
+            self.handOffBatchingRecordRate = handOffBatchingRecordRate
             self.statusInterval = statusInterval
             self.reconnectDelay = reconnectDelay
         }

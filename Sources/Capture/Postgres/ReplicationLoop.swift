@@ -53,7 +53,8 @@ final class ReplicationLoop {
         self.source = source
         self.configuration = source.configuration
         pacer = HandOffPacer(
-            interval: configuration.handOffInterval, batchingRate: configuration.handOffBatchingRate, now: .now)
+            interval: configuration.handOffInterval, batchingRate: configuration.handOffBatchingRate,
+            batchingRecordRate: configuration.handOffBatchingRecordRate, now: .now)
 
         self.logger = source.logger
         logger[metadataKey: "cdc.slot"] = .string(configuration.slot)
@@ -340,7 +341,7 @@ final class ReplicationLoop {
         while true {
             switch source.channel.send(batch, timeout: 1) {
             case .sent:
-                pacer.handedOut(now: .now)
+                pacer.handedOut(records: pending.count, now: .now)
                 if let last = pending.last { deliveredUpTo = (last.commitLSN, last.index) }
                 if let ack = pendingAcknowledge, ack > highestHandedOut { highestHandedOut = ack }
                 pending.removeAll(keepingCapacity: true)
