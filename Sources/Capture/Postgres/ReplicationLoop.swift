@@ -55,7 +55,6 @@ final class ReplicationLoop {
         pacer = HandOffPacer(
             interval: configuration.handOffInterval, batchingRate: configuration.handOffBatchingRate,
             batchingRecordRate: configuration.handOffBatchingRecordRate, now: .now)
-
         self.logger = source.logger
         logger[metadataKey: "cdc.slot"] = .string(configuration.slot)
         logger[metadataKey: "cdc.source"] = .string(configuration.connection.redacted)

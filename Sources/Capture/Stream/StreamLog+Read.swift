@@ -19,8 +19,8 @@ extension StreamLog {
     ///
     /// Cost: records still in memory (`Options.recentRecords`, the last ones appended) are copied
     /// from there. Others: a binary search for the segment and its nearest index point (at most 512
-    /// records or 128 KiB before `offset`), then a sequential read. The first read of an older segment after
-    /// opening the log scans that segment once to index it.
+    /// records or 128 KiB before `offset`), then a sequential read. The first read of an older
+    /// segment after opening the log scans that segment once to index it.
     public func read(from offset: UInt64, maxRecords: Int, durableOnly: Bool = true) throws(StreamError) -> [Entry] {
         var position: ReadPosition?
         return try read(from: offset, maxRecords: maxRecords, durableOnly: durableOnly, position: &position)
@@ -129,16 +129,16 @@ extension StreamLog {
             if copied > 0 { return .recent(count: copied) }
             let i = s.segmentIndex(holding: next)
             let segment = s.segments[i]
-            // The file is read up to the records held in memory, which the next plan copies.
-            let segmentLast = min(
-                i + 1 < s.segments.count ? s.segments[i + 1].base - 1 : s.nextOffset - 1,
-                (s.recent.firstOffset ?? .max) - 1)
+            // The last record to read here: the segment's, the visible end, or the one before the
+            // records held in memory (`next` is not among them: those were copied above).
+            var last = min(i + 1 < s.segments.count ? s.segments[i + 1].base - 1 : s.nextOffset - 1, end)
+            if let first = s.recent.firstOffset, first > next { last = min(last, first - 1) }
             if let resume, resume.base == segment.base, resume.offset == next {
                 return .scan(
                     SegmentScan(
                         base: segment.base, path: segment.path,
                         start: IndexPoint(offset: next, position: resume.filePosition), relations: segment.relations,
-                        last: min(segmentLast, end)))
+                        last: last))
             }
             guard let index = segment.index else { return .index(base: segment.base) }
             var low = 0
@@ -150,7 +150,7 @@ extension StreamLog {
             return .scan(
                 SegmentScan(
                     base: segment.base, path: segment.path, start: index[low], relations: segment.relations,
-                    last: min(segmentLast, end)))
+                    last: last))
         }
     }
 
