@@ -72,6 +72,30 @@ struct HandOffPacerTests {
         #expect(waits.suffix(50).filter { $0 == nil }.count <= 11)
     }
 
+    @Test("a fast stream of changes is collected with short sleeps between reads; many small transactions wait on the socket")
+    func readPauses() {
+        var p = HandOffPacer(
+            interval: .milliseconds(5), batchingRate: 5000, batchingRecordRate: 20_000, readPause: .microseconds(300),
+            now: at(0))
+        var t = 0.0
+        #expect(p.pause(within: .milliseconds(4)) == nil, "nothing measured yet")
+        // 100k changes a second.
+        _ = run(&p, from: &t, count: 100, every: 0.15, records: 15)
+        #expect(p.pause(within: .milliseconds(4)) == .microseconds(300))
+        #expect(p.pause(within: .microseconds(120)) == .microseconds(120), "never past the hand-off")
+        // 16,000 quiet points a second with one change each: batched on quiet points, below the change rate.
+        var small = pacer()
+        var u = 0.0
+        _ = run(&small, from: &u, count: 2000, every: 0.0625, records: 1)
+        #expect(small.isBatching)
+        #expect(small.pause(within: .milliseconds(4)) == nil)
+        // No pause configured: always the socket.
+        var plain = pacer()
+        var v = 0.0
+        _ = run(&plain, from: &v, count: 100, every: 0.15, records: 15)
+        #expect(plain.isBatching && plain.pause(within: .milliseconds(4)) == nil)
+    }
+
     @Test("after a quiet spell the first batch goes at once; zero interval never waits")
     func quietAndOff() {
         var p = pacer()

@@ -31,6 +31,11 @@ extension PostgresSource {
         public var handOffInterval: Duration
         public var handOffBatchingRate: Double
         public var handOffBatchingRecordRate: Double
+        /// While hand-offs are batched because changes stream in faster than
+        /// `handOffBatchingRecordRate`, capture sleeps this long between socket reads instead of
+        /// waiting on the socket (which wakes it for nearly every message the walsender writes).
+        /// Zero: always wait on the socket. See `HandOffPacer.readPause`.
+        public var handOffReadPause: Duration
         /// How often a standby status update is sent even when nothing changed (seconds). Must be
         /// well under the server's `wal_sender_timeout` (60 s by default).
         public var statusInterval: Double
@@ -55,6 +60,7 @@ extension PostgresSource {
             dropPublicationOnExit: Bool = false, tables: [TablePattern] = [], endLSN: LSN? = nil,
             maxBatchRecords: Int = 1000, bufferedBatches: Int = 8, handOffInterval: Duration = .milliseconds(5),
             handOffBatchingRate: Double = 5000, handOffBatchingRecordRate: Double = 20_000,
+            handOffReadPause: Duration = .microseconds(300),
             statusInterval: Double = 5,
             reconnectDelay: (first: Double, max: Double) = (0.5, 30), skipThrough: (lsn: LSN, index: UInt32)? = nil,
             snapshot: SnapshotPlan? = nil, heartbeat: Duration? = nil, backfillDirectory: String? = nil
@@ -75,6 +81,7 @@ extension PostgresSource {
             self.handOffInterval = handOffInterval
             self.handOffBatchingRate = handOffBatchingRate
             self.handOffBatchingRecordRate = handOffBatchingRecordRate
+            self.handOffReadPause = handOffReadPause
             self.statusInterval = statusInterval
             self.reconnectDelay = reconnectDelay
         }

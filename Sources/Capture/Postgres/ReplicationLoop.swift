@@ -54,7 +54,8 @@ final class ReplicationLoop {
         self.configuration = source.configuration
         pacer = HandOffPacer(
             interval: configuration.handOffInterval, batchingRate: configuration.handOffBatchingRate,
-            batchingRecordRate: configuration.handOffBatchingRecordRate, now: .now)
+            batchingRecordRate: configuration.handOffBatchingRecordRate, readPause: configuration.handOffReadPause,
+            now: .now)
         self.logger = source.logger
         logger[metadataKey: "cdc.slot"] = .string(configuration.slot)
         logger[metadataKey: "cdc.source"] = .string(configuration.connection.redacted)
@@ -249,7 +250,12 @@ final class ReplicationLoop {
             case .wouldBlock:
                 if let wait = handOffWait() {
                     // Changes are streaming in: collect what arrives until the batch is due.
-                    if connection.waitReadable(milliseconds: wait) {
+                    if let pause = pacer.pause(within: wait) {
+                        Self.sleep(pause)
+                        try connection.consumeInput()
+                        continue
+                    }
+                    if connection.waitReadable(milliseconds: Self.milliseconds(wait)) {
                         try connection.consumeInput()
                         continue
                     }
@@ -323,15 +329,28 @@ final class ReplicationLoop {
         if pending.count > start { transactionHasRecords = true }
     }
 
-    /// Milliseconds to wait for more changes before handing out what is pending (`HandOffPacer`;
-    /// rounded up: `poll` counts whole milliseconds). Nil: hand out now.
-    private func handOffWait() -> Int32? {
-        guard !pending.isEmpty || pendingAcknowledge != nil, pending.count < configuration.maxBatchRecords,
-            let remaining = pacer.quietPoint(now: .now)
-        else { return nil }
-        let (seconds, attoseconds) = remaining.components
+    /// How long to collect more changes before handing out what is pending (`HandOffPacer`). Nil:
+    /// hand out now.
+    private func handOffWait() -> Duration? {
+        guard !pending.isEmpty || pendingAcknowledge != nil, pending.count < configuration.maxBatchRecords else {
+            return nil
+        }
+        return pacer.quietPoint(now: .now)
+    }
+
+    /// `duration` in whole milliseconds for `poll`, rounded up.
+    private static func milliseconds(_ duration: Duration) -> Int32 {
+        let (seconds, attoseconds) = duration.components
         let microseconds = seconds * 1_000_000 + attoseconds / 1_000_000_000_000
         return Int32(clamping: (microseconds + 999) / 1000)
+    }
+
+    /// Sleeps the thread for `duration` (short pauses: `Thread.sleep` would allocate a `Date`).
+    private static func sleep(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        var request = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
+        var remaining = timespec()
+        while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
     }
 
     private func flushPending() throws {
