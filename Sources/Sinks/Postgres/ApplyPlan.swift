@@ -91,12 +91,10 @@ struct ApplyPlan {
     static func classify(_ record: borrowing ChangeRecord, _ apply: TableApply, index: Int) throws(SinkError) -> (Kind, [Int]) {
         var sent: [Int] = []
         if let values = record.newValues {
-            var unchanged = false
-            for value in values {
-                if case .unchangedToast = value {
-                    unchanged = true
-                    break
-                }
+            // `contains(where:)` borrows each value; a `for` loop would copy (retain and release) them.
+            let unchanged = values.contains { value in
+                if case .unchangedToast = value { return true }
+                return false
             }
             sent = unchanged ? values.indices.filter { values[$0] != .unchangedToast } : apply.allColumns
         }
