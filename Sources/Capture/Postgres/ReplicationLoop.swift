@@ -251,7 +251,7 @@ final class ReplicationLoop {
                 if let wait = handOffWait() {
                     // Changes are streaming in: collect what arrives until the batch is due.
                     if let pause = pacer.pause(within: wait) {
-                        Self.sleep(pause)
+                        usleep(UInt32(clamping: Self.microseconds(pause)))
                         try connection.consumeInput()
                         continue
                     }
@@ -338,19 +338,14 @@ final class ReplicationLoop {
         return pacer.quietPoint(now: .now)
     }
 
-    /// `duration` in whole milliseconds for `poll`, rounded up.
-    private static func milliseconds(_ duration: Duration) -> Int32 {
+    private static func microseconds(_ duration: Duration) -> Int64 {
         let (seconds, attoseconds) = duration.components
-        let microseconds = seconds * 1_000_000 + attoseconds / 1_000_000_000_000
-        return Int32(clamping: (microseconds + 999) / 1000)
+        return seconds * 1_000_000 + attoseconds / 1_000_000_000_000
     }
 
-    /// Sleeps the thread for `duration` (short pauses: `Thread.sleep` would allocate a `Date`).
-    private static func sleep(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        var request = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
-        var remaining = timespec()
-        while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
+    /// `duration` in whole milliseconds for `poll`, rounded up.
+    private static func milliseconds(_ duration: Duration) -> Int32 {
+        Int32(clamping: (microseconds(duration) + 999) / 1000)
     }
 
     private func flushPending() throws {

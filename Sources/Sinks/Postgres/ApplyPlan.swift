@@ -91,11 +91,7 @@ struct ApplyPlan {
     static func classify(_ record: borrowing ChangeRecord, _ apply: TableApply, index: Int) throws(SinkError) -> (Kind, [Int]) {
         var sent: [Int] = []
         if let values = record.newValues {
-            // `contains(where:)` borrows each value; a `for` loop would copy (retain and release) them.
-            let unchanged = values.contains { value in
-                if case .unchangedToast = value { return true }
-                return false
-            }
+            let unchanged = values.contains(.unchangedToast)
             sent = unchanged ? values.indices.filter { values[$0] != .unchangedToast } : apply.allColumns
         }
         switch (record.eventName, apply.mode) {
