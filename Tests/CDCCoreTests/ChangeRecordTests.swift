@@ -57,6 +57,28 @@ struct ChangeRecordTests {
         #expect(copy.dynamodb?.sequenceNumber == "s1")
     }
 
+    @Test func anInsertReadsItsKeysFromItsNewValues() {
+        let t = Self.t
+        let insert = ChangeRecord.insert(
+            relation: Self.items, database: "app", commitLSN: LSN(rawValue: 5), index: 1, xid: 1, commitTime: 0,
+            newValues: [t("7"), t("seven")])
+        #expect(insert.storage.keysInNewValues && insert.storage.keyValues.isEmpty)  // not stored twice
+        #expect(insert.keyValues == [t("7")] && insert.keyValueCount == 1 && insert.keyValue(at: 0) == t("7"))
+        #expect(insert.eventName == .insert && insert.newValues == [t("7"), t("seven")])
+
+        // A mutation stores the keys first: they stay the record's keys, as for any other record.
+        var changed = insert
+        changed.newValues![0] = t("8")
+        #expect(!changed.storage.keysInNewValues)
+        #expect(changed.keyValues == [t("7")] && changed.keyValueCount == 1 && changed.keyValue(at: 0) == t("7"))
+        #expect(insert.keyValues == [t("7")] && insert.newValues?[0] == t("7"))
+
+        var rekeyed = insert
+        rekeyed.keyValues = [t("9")]
+        #expect(rekeyed.keyValues == [t("9")] && rekeyed.keyValue(at: 0) == t("9"))
+        #expect(insert.keyValues == [t("7")])
+    }
+
     @Test func mutatingTheOriginalLeavesACopyUnchanged() {
         var original = Self.record()
         let copy = original

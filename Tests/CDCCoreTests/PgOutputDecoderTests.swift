@@ -589,6 +589,16 @@ struct PgOutputReplicationMessageTests {
         guard case .xLogData(_, _, _, let inner) = message else { return }
         #expect(try PgOutputDecoder.decode(inner).begin != nil)
         #expect(try raw.withUnsafeBytes { try ReplicationMessage.decode($0) } == message)
+        // In place: the payload is the rest of the decoded buffer, not a copy.
+        try raw.withUnsafeBytes { buffer in
+            guard case .xLogData(let start, _, _, let inPlace) = try ReplicationMessage.view(buffer) else {
+                Issue.record("not XLogData")
+                return
+            }
+            #expect(start == LSN(string: "1/2")!)
+            #expect(Array(inPlace) == payload)
+            #expect(inPlace.baseAddress == buffer.baseAddress! + 25)
+        }
 
         let empty = try ReplicationMessage.decode([UInt8(ascii: "w")] + [UInt8](repeating: 0, count: 24))
         #expect(empty == .xLogData(walStart: .zero, walEnd: .zero, sendTime: 0, payload: []))

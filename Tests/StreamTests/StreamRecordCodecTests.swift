@@ -14,7 +14,7 @@ struct StreamRecordCodecTests {
     ]
 
     enum Case: String, CaseIterable, Sendable {
-        case insert, insertSnapshot, modifyKeyChange, modifyToast, modifyFull, remove, removeFull, truncate, keyless
+        case insert, insertKeysInNewValues, insertSnapshot, modifyKeyChange, modifyToast, modifyFull, remove, removeFull, truncate, keyless
         case emptyRelation, bigValue, extremes, backfillRow
 
         var record: ChangeRecord {
@@ -22,6 +22,11 @@ struct StreamRecordCodecTests {
             switch self {
             case .insert:
                 return F.insert(42)
+            case .insertKeysInNewValues:
+                // As capture builds an INSERT: its (composite) key is read from its new values.
+                return .insert(
+                    relation: F.everything, database: "app", commitLSN: LSN(77), index: 2, xid: 3, commitTime: 4,
+                    newValues: all)
             case .insertSnapshot:
                 var r = F.insert(7)
                 r.snapshot = true

@@ -68,10 +68,11 @@ public struct ChangeAssembler: Sendable {
             index += 1
             guard included else { return .none }
             try check(insert.newTuple, relation, "INSERT")
+            let tx = transaction!
             records.append(
-                record(
-                    .insert, relation, keyValues: relation.keyIndexes.map { insert.newTuple[$0] },
-                    newValues: insert.newTuple))
+                .insert(
+                    relation: relation, database: database, commitLSN: tx.finalLSN, index: index, xid: tx.xid,
+                    commitTime: tx.commitTime, newValues: insert.newTuple))
         case .update(let update):
             guard let (relation, included) = try lookup(update.relationOID) else { return .none }
             index += 1

@@ -33,7 +33,11 @@ public struct ChangeRecord: Sendable {
         @usableFromInline @exclusivity(unchecked) var xid: UInt32
         @usableFromInline @exclusivity(unchecked) var commitTime: Int64
         @usableFromInline @exclusivity(unchecked) var snapshot: Bool
+        /// The key values; empty while `keysInNewValues`.
         @usableFromInline @exclusivity(unchecked) var keyValues: [PgValue]
+        /// The key values are `newValues` at `relation.keyIndexes` and are not stored twice (an
+        /// INSERT: one array fewer per record). Cleared, the keys stored, before any mutation.
+        @usableFromInline @exclusivity(unchecked) var keysInNewValues = false
         @usableFromInline @exclusivity(unchecked) var oldKeyValues: [PgValue]?
         @usableFromInline @exclusivity(unchecked) var newValues: [PgValue]?
         @usableFromInline @exclusivity(unchecked) var oldValues: [PgValue]?
@@ -64,11 +68,20 @@ public struct ChangeRecord: Sendable {
         /// A new instance with the same field values (the copy of copy-on-write).
         @usableFromInline
         func copy() -> Storage {
-            Storage(
+            let copy = Storage(
                 eventName: eventName, relation: relation, database: database, commitLSN: commitLSN, index: index,
                 xid: xid, commitTime: commitTime, snapshot: snapshot, keyValues: keyValues,
                 oldKeyValues: oldKeyValues, newValues: newValues, oldValues: oldValues, dynamodb: dynamodb,
                 pipeline: pipeline)
+            copy.keysInNewValues = keysInNewValues
+            return copy
+        }
+
+        /// The key values read from `newValues` (when `keysInNewValues`).
+        @usableFromInline
+        var keyValuesFromNewValues: [PgValue] {
+            let values = newValues!
+            return relation.keyIndexes.map { values[$0] }
         }
     }
 
@@ -139,7 +152,7 @@ public struct ChangeRecord: Sendable {
     }
     /// The key values, in `relation.keyIndexes` order (the new key for a MODIFY).
     public var keyValues: [PgValue] {
-        @inlinable get { storage.keyValues }
+        @inlinable get { storage.keysInNewValues ? storage.keyValuesFromNewValues : storage.keyValues }
         @inlinable _modify {
             makeUnique()
             yield &storage.keyValues
@@ -202,10 +215,42 @@ public struct ChangeRecord: Sendable {
             newValues: newValues, oldValues: oldValues, dynamodb: dynamodb, pipeline: nil)
     }
 
-    /// Gives this record its own storage before a mutation when the storage is shared with copies.
+    /// An INSERT (or snapshot row) of `newValues`: its key values are read from them when asked
+    /// for, not stored as a second array.
+    public static func insert(
+        relation: Relation, database: String, commitLSN: LSN, index: UInt32, xid: UInt32, commitTime: Int64,
+        snapshot: Bool = false, newValues: [PgValue]
+    ) -> ChangeRecord {
+        precondition(newValues.count == relation.columns.count, "an INSERT has one value per column")
+        let record = ChangeRecord(
+            eventName: .insert, relation: relation, database: database, commitLSN: commitLSN, index: index, xid: xid,
+            commitTime: commitTime, snapshot: snapshot, keyValues: [], newValues: newValues)
+        record.storage.keysInNewValues = true
+        return record
+    }
+
+    /// The number of key values (`keyValues.count`, without building the array).
+    @inlinable
+    public var keyValueCount: Int {
+        storage.keysInNewValues ? storage.relation.keyIndexes.count : storage.keyValues.count
+    }
+
+    /// The key value at `position` (`keyValues[position]`, without building the array).
+    @inlinable
+    public func keyValue(at position: Int) -> PgValue {
+        storage.keysInNewValues ? storage.newValues![storage.relation.keyIndexes[position]] : storage.keyValues[position]
+    }
+
+    /// Gives this record its own storage before a mutation when the storage is shared with copies,
+    /// and stores key values read from `newValues` (a mutation may change the values or the
+    /// relation they are read from).
     @inlinable
     mutating func makeUnique() {
         if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+        if storage.keysInNewValues {
+            storage.keyValues = storage.keyValuesFromNewValues
+            storage.keysInNewValues = false
+        }
     }
 
     /// Names of the columns whose new value was not sent (unchanged TOAST) and is left out of

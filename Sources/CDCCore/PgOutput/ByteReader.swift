@@ -3,7 +3,7 @@
 ///
 /// Every read checks the bounds first and throws `PgOutputDecodingError` (tagged with
 /// `messageType` and the current offset) instead of reading past the end. The buffer must stay
-/// valid while the reader is used; nothing is copied except by `readBytes` and `readCString`.
+/// valid while the reader is used; nothing is copied except by `readBytes`, `readText` and `readCString`.
 struct ByteReader {
     /// The bytes being read (borrowed).
     let buffer: UnsafeRawBufferPointer
@@ -101,11 +101,6 @@ struct ByteReader {
         let text = PgText(UnsafeRawBufferPointer(rebasing: buffer[offset..<(offset &+ count)]))
         offset &+= count
         return text
-    }
-
-    /// All bytes not read yet, copied into a new array.
-    mutating func readRest() throws(PgOutputDecodingError) -> [UInt8] {
-        try readBytes(remaining)
     }
 
     /// Throws `.trailingBytes` unless every byte has been read.

@@ -1,9 +1,18 @@
 extension ReplicationMessage {
-    /// Decodes one CopyData payload of a logical replication stream (after `START_REPLICATION`):
-    /// `w` XLogData (Int64 walStart, Int64 walEnd, Int64 sendTime, then one pgoutput message, copied
-    /// into `payload`) or `k` primary keepalive (Int64 walEnd, Int64 sendTime, Byte1 replyRequested).
-    /// Throws on any other type byte, on short messages and on trailing bytes after a keepalive.
-    public static func decode(_ bytes: UnsafeRawBufferPointer) throws(PgOutputDecodingError) -> ReplicationMessage {
+    /// A CopyData payload decoded in place: an XLogData's pgoutput message is the rest of the
+    /// decoded buffer, not a copy, and is valid only as long as that buffer (capture decodes it
+    /// before libpq's buffer is freed).
+    public enum View {
+        case xLogData(walStart: LSN, walEnd: LSN, sendTime: Int64, payload: UnsafeRawBufferPointer)
+        case keepalive(walEnd: LSN, sendTime: Int64, replyRequested: Bool)
+    }
+
+    /// Decodes one CopyData payload of a logical replication stream (after `START_REPLICATION`)
+    /// without copying it: `w` XLogData (Int64 walStart, Int64 walEnd, Int64 sendTime, then one
+    /// pgoutput message) or `k` primary keepalive (Int64 walEnd, Int64 sendTime, Byte1
+    /// replyRequested). Throws on any other type byte, on short messages and on trailing bytes after
+    /// a keepalive.
+    public static func view(_ bytes: UnsafeRawBufferPointer) throws(PgOutputDecodingError) -> View {
         var reader = ByteReader(bytes)
         guard reader.remaining > 0 else {
             throw PgOutputDecodingError(code: .empty, messageType: nil, offset: 0)
@@ -15,7 +24,9 @@ extension ReplicationMessage {
             let walStart = LSN(try reader.readUInt64())
             let walEnd = LSN(try reader.readUInt64())
             let sendTime = try reader.readInt64()
-            return .xLogData(walStart: walStart, walEnd: walEnd, sendTime: sendTime, payload: try reader.readRest())
+            return .xLogData(
+                walStart: walStart, walEnd: walEnd, sendTime: sendTime,
+                payload: UnsafeRawBufferPointer(rebasing: bytes[reader.offset...]))
         case UInt8(ascii: "k"):
             let walEnd = LSN(try reader.readUInt64())
             let sendTime = try reader.readInt64()
@@ -29,6 +40,17 @@ extension ReplicationMessage {
                 offset: 0,
                 detail: Int(type)
             )
+        }
+    }
+
+    /// Decodes one CopyData payload (see `view`), the XLogData's pgoutput message copied into
+    /// `payload`.
+    public static func decode(_ bytes: UnsafeRawBufferPointer) throws(PgOutputDecodingError) -> ReplicationMessage {
+        switch try view(bytes) {
+        case .xLogData(let walStart, let walEnd, let sendTime, let payload):
+            .xLogData(walStart: walStart, walEnd: walEnd, sendTime: sendTime, payload: Array(payload))
+        case .keepalive(let walEnd, let sendTime, let replyRequested):
+            .keepalive(walEnd: walEnd, sendTime: sendTime, replyRequested: replyRequested)
         }
     }
 

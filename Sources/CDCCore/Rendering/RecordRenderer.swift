@@ -111,7 +111,7 @@ public struct RecordRenderer: Sendable {
         var size = 0
         if r.eventName != .truncate {
             w.writeRaw(",\"keys\":")
-            size &+= writeKeys(r.keyValues, relation, attributeValues: false, into: &w)
+            size &+= writeKeys(r, relation, attributeValues: false, into: &w)
             if let old = r.oldKeyValues {
                 w.writeRaw(",\"oldKeys\":")
                 size &+= writeKeys(old, relation, attributeValues: false, into: &w)
@@ -161,7 +161,7 @@ public struct RecordRenderer: Sendable {
         if r.eventName == .truncate {
             w.writeRaw("{}")
         } else {
-            size &+= writeKeys(r.keyValues, relation, attributeValues: true, into: &w)
+            size &+= writeKeys(r, relation, attributeValues: true, into: &w)
             if let old = r.oldKeyValues {  // not rendered (DynamoDB has no oldKeys), but counted alike
                 size &+= Self.size(of: old, names: relation.keyIndexes.lazy.map { relation.columns[$0].name })
             }
@@ -187,13 +187,32 @@ public struct RecordRenderer: Sendable {
 
     /// Writes `{name: value, …}` for the key columns; returns their sizeBytes share.
     private func writeKeys(
+        _ record: ChangeRecord, _ relation: Relation, attributeValues: Bool, into w: inout JSONWriter
+    ) -> Int {
+        // By position: an INSERT's keys are read from its new values, no array built.
+        writeKeys(count: record.keyValueCount, relation, attributeValues: attributeValues, into: &w) {
+            record.keyValue(at: $0)
+        }
+    }
+
+    private func writeKeys(
         _ values: [PgValue], _ relation: Relation, attributeValues: Bool, into w: inout JSONWriter
+    ) -> Int {
+        writeKeys(count: values.count, relation, attributeValues: attributeValues, into: &w) { values[$0] }
+    }
+
+    /// The key object of `count` values (`value(position)`) of the key columns.
+    @inline(__always)
+    private func writeKeys(
+        count: Int, _ relation: Relation, attributeValues: Bool, into w: inout JSONWriter, value: (Int) -> PgValue
     ) -> Int {
         w.beginObject()
         var size = 0
         var first = true
-        for (columnIndex, value) in zip(relation.keyIndexes, values) {
-            size &+= Self.writeMember(relation, columnIndex, value, attributeValues: attributeValues, first: &first, into: &w)
+        for position in 0..<min(relation.keyIndexes.count, count) {
+            size &+= Self.writeMember(
+                relation, relation.keyIndexes[position], value(position), attributeValues: attributeValues,
+                first: &first, into: &w)
         }
         w.endObject()
         return size

@@ -55,9 +55,9 @@ public enum WebhookPayload {
     public static func orderingKey(of item: SinkItem) -> [UInt8]? {
         if let record = item.record {
             var key = Array(record.relation.qualifiedName.utf8)
-            for value in record.keyValues {
+            for position in 0..<record.keyValueCount {
                 key.append(0)
-                switch value {
+                switch record.keyValue(at: position) {
                 case .text(let bytes):
                     key.append(1)
                     bytes.withUnsafeBytes { key.append(contentsOf: $0) }

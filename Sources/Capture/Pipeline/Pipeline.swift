@@ -277,13 +277,17 @@ public final class Pipeline: Sendable {
             let (offset, appendedAt) = (entry.offset, entry.appendedAt)
             var record = (consume entry).record
             if !configuration.transforms.isEmpty { configuration.transforms.apply(to: &record) }
-            var writer = JSONWriter()
-            if render { configuration.renderer.render(record, into: &writer) }
-            if let filter = configuration.filter, !filter.matches(try JSONValue.parse(writer.bytes)) {
+            var json: [UInt8] = []  // no buffer at all when nothing is rendered
+            if render {
+                var writer = JSONWriter()
+                configuration.renderer.render(record, into: &writer)
+                json = writer.bytes
+            }
+            if let filter = configuration.filter, !filter.matches(try JSONValue.parse(json)) {
                 filtered += 1
                 continue
             }
-            batch.append(offset: offset, item: SinkItem(record: consume record, json: writer.bytes), appendedAt: appendedAt)
+            batch.append(offset: offset, item: SinkItem(record: consume record, json: json), appendedAt: appendedAt)
         }
         batch.reverse()
         state.update { $0.filtered += UInt64(filtered) }
@@ -329,8 +333,8 @@ public final class Pipeline: Sendable {
             hash &*= 0x100_0000_01b3
         }
         mix(record.relation.qualifiedName.utf8)
-        for value in record.keyValues {
-            switch value {
+        for position in 0..<record.keyValueCount {
+            switch record.keyValue(at: position) {
             case .text(let bytes): mix(bytes)
             case .null, .unchangedToast: mix([0])
             }

@@ -98,9 +98,9 @@ final class Backfill {
             let read = try connection.execute(sql, parameters).rows
             let records = read.map { row -> ChangeRecord in
                 let values: [PgValue] = row.map { $0.map { .text(PgText($0)) } ?? .null }
-                return ChangeRecord(
-                    eventName: .insert, relation: relation, database: database, commitLSN: .zero, index: 0, xid: 0,
-                    commitTime: 0, snapshot: true, keyValues: relation.keyIndexes.map { values[$0] }, newValues: values)
+                return ChangeRecord.insert(
+                    relation: relation, database: database, commitLSN: .zero, index: 0, xid: 0, commitTime: 0,
+                    snapshot: true, newValues: values)
             }
             merge.setRows(records)
             try emit(merge.highWatermark, connection)

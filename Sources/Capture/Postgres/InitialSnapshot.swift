@@ -89,10 +89,9 @@ struct InitialSnapshot {
                     index += 1
                     let values: [PgValue] = row.map { $0.map { .text(PgText($0)) } ?? .null }
                     records.append(
-                        ChangeRecord(
-                            eventName: .insert, relation: relation, database: database, commitLSN: lsn, index: index,
-                            xid: 0, commitTime: commitTime, snapshot: true,
-                            keyValues: relation.keyIndexes.map { values[$0] }, newValues: values))
+                        .insert(
+                            relation: relation, database: database, commitLSN: lsn, index: index, xid: 0,
+                            commitTime: commitTime, snapshot: true, newValues: values))
                 }
                 total += records.count
                 if keyed { after = records.last!.keyValues }

@@ -201,7 +201,7 @@ public enum StreamRecordCodec {
         StreamBytes.appendVarint(UInt64(record.index), to: &buffer)
         StreamBytes.appendVarint(UInt64(record.xid), to: &buffer)
         StreamBytes.appendLE(record.commitTime, to: &buffer)
-        encodeValues(record.keyValues, into: &buffer)
+        encodeKeyValues(record, into: &buffer)
         if let values = record.oldKeyValues { encodeValues(values, into: &buffer) }
         if let values = record.newValues { encodeValues(values, into: &buffer) }
         if let values = record.oldValues { encodeValues(values, into: &buffer) }
@@ -276,15 +276,26 @@ public enum StreamRecordCodec {
     @inline(__always)
     private static func encodeValues(_ values: [PgValue], into buffer: inout [UInt8]) {
         StreamBytes.appendVarint(UInt64(values.count), to: &buffer)
-        for value in values {
-            switch value {
-            case .null: buffer.append(0)
-            case .unchangedToast: buffer.append(1)
-            case .text(let text):
-                text.withUnsafeBytes { bytes in
-                    StreamBytes.appendVarint(UInt64(bytes.count) &+ 2, to: &buffer)
-                    buffer.append(contentsOf: bytes)
-                }
+        for value in values { encodeValue(value, into: &buffer) }
+    }
+
+    /// The key values, read in place (an INSERT's are its new values' key columns: no array built).
+    @inline(__always)
+    private static func encodeKeyValues(_ record: ChangeRecord, into buffer: inout [UInt8]) {
+        let count = record.keyValueCount
+        StreamBytes.appendVarint(UInt64(count), to: &buffer)
+        for position in 0..<count { encodeValue(record.keyValue(at: position), into: &buffer) }
+    }
+
+    @inline(__always)
+    private static func encodeValue(_ value: PgValue, into buffer: inout [UInt8]) {
+        switch value {
+        case .null: buffer.append(0)
+        case .unchangedToast: buffer.append(1)
+        case .text(let text):
+            text.withUnsafeBytes { bytes in
+                StreamBytes.appendVarint(UInt64(bytes.count) &+ 2, to: &buffer)
+                buffer.append(contentsOf: bytes)
             }
         }
     }
