@@ -66,6 +66,7 @@ private func replicationError(_ bytes: [UInt8]) -> PgOutputDecodingError? {
     }
 }
 
+private func be32(_ v: UInt32) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: v >> (24 - 8 * $0)) } }
 private func be64(_ v: UInt64) -> [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: v >> (56 - 8 * $0)) } }
 
 private let pgReplicaIdentityDefault = UInt8(ascii: "d")
@@ -254,6 +255,42 @@ struct PgOutputDecoderTests {
         #expect(second.relationOID == PgOutputFixtures.itemsOID)
         #expect(second.newTuple == [t("2"), t("beta"), .null, t("with note")])
         #expect(second.newTuple.map(\.string) == ["2", "beta", nil, "with note"])
+    }
+
+    @Test("a row's long values share one buffer; short ones are inline")
+    func longValuesShareABuffer() throws {
+        let md5 = "c4ca4238a0b923820dcc509a6f75849b"
+        let time = "2024-01-01 00:00:01+00"
+        let long = String(repeating: "x", count: 300)
+        func column(_ value: String) -> [UInt8] {
+            [UInt8(ascii: "t")] + be32(UInt32(value.utf8.count)) + utf8(value)
+        }
+        // Insert: type, relation OID, 'N', 7 columns.
+        let message =
+            [UInt8(ascii: "I")] + be32(16384) + [UInt8(ascii: "N"), 0, 7] + column("1") + column(md5)
+            + [UInt8(ascii: "n")] + column(time) + [UInt8(ascii: "u")] + column(long) + column("exactly 15 byte")
+        let insert = try #require(try PgOutputDecoder.decode(message).insert)
+        #expect(
+            insert.newTuple == [t("1"), t(md5), .null, t(time), .unchangedToast, t(long), t("exactly 15 byte")])
+        // The three long values are consecutive ranges of one array.
+        let addresses = [1, 3, 5].map { index -> UnsafeRawPointer? in
+            guard case .text(let text) = insert.newTuple[index] else { return nil }
+            return text.withUnsafeBytes { $0.baseAddress }
+        }
+        let first = try #require(addresses[0])
+        #expect(addresses[1] == first + md5.utf8.count)
+        #expect(addresses[2] == first + md5.utf8.count + time.utf8.count)
+        // They are equal to (and hash like) the same values built on their own.
+        #expect(Set([insert.newTuple[1], t(md5)]).count == 1)
+        #expect(insert.newTuple[5].string == long)
+        if case .text(let text) = insert.newTuple[3] {
+            #expect(text.array == utf8(time) && text.count == time.utf8.count && text[0] == UInt8(ascii: "2"))
+        }
+
+        // Every truncation is still an error, never a crash.
+        for end in 0..<message.count {
+            #expect(decodingError(Array(message[..<end])) != nil)
+        }
     }
 
     @Test("Update without old tuple (REPLICA IDENTITY DEFAULT, key unchanged)")

@@ -103,6 +103,15 @@ struct ByteReader {
         return text
     }
 
+    /// The next `count` bytes, borrowed (valid as long as the reader's buffer).
+    @inline(__always)
+    mutating func readBuffer(_ count: Int) throws(PgOutputDecodingError) -> UnsafeRawBufferPointer {
+        try require(count)
+        let bytes = UnsafeRawBufferPointer(rebasing: buffer[offset..<(offset &+ count)])
+        offset &+= count
+        return bytes
+    }
+
     /// Throws `.trailingBytes` unless every byte has been read.
     @inline(__always)
     func expectEnd() throws(PgOutputDecodingError) {

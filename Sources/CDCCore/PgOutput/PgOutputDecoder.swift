@@ -168,24 +168,61 @@ public enum PgOutputDecoder {
     }
 
     /// TupleData: Int16 column count, then per column a kind byte and, for `t`/`b`, Int32 length + bytes.
+    /// A TupleData. Its long values (more than `PgText.inlineCapacity` bytes) are copied into one
+    /// array that they share, so a row costs one allocation for all of them: a first pass checks
+    /// the columns and adds up their lengths, a second copies them, a third makes the values.
     private static func decodeTuple(_ reader: inout ByteReader) throws(PgOutputDecodingError) -> [PgValue] {
         let count = try readCount16(&reader)
-        var values: [PgValue] = []
-        // Each column takes at least 1 byte: never reserve more than the message can hold.
-        values.reserveCapacity(min(count, reader.remaining))
+        var scan = reader
+        var longBytes = 0
+        var longValues = 0
         for _ in 0..<count {
-            let kindOffset = reader.offset
-            let kind = try reader.readUInt8()
+            let kindOffset = scan.offset
+            let kind = try scan.readUInt8()
             switch kind {
             case UInt8(ascii: "t"), UInt8(ascii: "b"):
-                let length = try readLength(&reader)
-                values.append(.text(try reader.readText(length)))
+                let length = try readLength(&scan)
+                _ = try scan.readBuffer(length)
+                if length > PgText.inlineCapacity {
+                    longBytes &+= length
+                    longValues &+= 1
+                }
+            case UInt8(ascii: "n"), UInt8(ascii: "u"):
+                break
+            default:
+                throw scan.error(.unknownTupleDataKind, detail: Int(kind), at: kindOffset)
+            }
+        }
+        // With one long value or none, each is read as it comes (no pass to copy them).
+        var shared: [UInt8] = []
+        if longValues > 1 {
+            shared.reserveCapacity(longBytes)
+            var copy = reader
+            for _ in 0..<count {
+                let kind = try copy.readUInt8()
+                guard kind != UInt8(ascii: "n") && kind != UInt8(ascii: "u") else { continue }
+                let bytes = try copy.readBuffer(try readLength(&copy))
+                if bytes.count > PgText.inlineCapacity { shared.append(contentsOf: bytes) }
+            }
+        }
+        var values: [PgValue] = []
+        values.reserveCapacity(count)
+        var sharedOffset = 0
+        for _ in 0..<count {
+            switch try reader.readUInt8() {
             case UInt8(ascii: "n"):
                 values.append(.null)
             case UInt8(ascii: "u"):
                 values.append(.unchangedToast)
-            default:
-                throw reader.error(.unknownTupleDataKind, detail: Int(kind), at: kindOffset)
+            default:  // `t` or `b`, checked by the first pass
+                let length = try readLength(&reader)
+                if longValues > 1 && length > PgText.inlineCapacity {
+                    _ = try reader.readBuffer(length)
+                    values.append(.text(PgText(shared: shared, offset: sharedOffset, count: length)))
+                    sharedOffset &+= length
+                } else {
+                    values.append(.text(try reader.readText(length)))
+                }
             }
         }
         return values
