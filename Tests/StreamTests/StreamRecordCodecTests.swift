@@ -158,6 +158,24 @@ struct StreamRecordCodecTests {
         }
     }
 
+    @Test("a decoded row's long values share one buffer")
+    func longValuesShareABuffer() throws {
+        let decoded = try StreamRecordCodec.decode(StreamRecordCodec.encode(Case.insertKeysInNewValues.record))
+        let values = try #require(decoded.newValues)
+        #expect(values == Self.allValues)
+        // The long values (past 15 bytes), in order, are consecutive ranges of one array.
+        var expected: UnsafeRawPointer?
+        var long = 0
+        for value in values {
+            guard case .text(let text) = value, text.count > PgText.inlineCapacity else { continue }
+            let start = text.withUnsafeBytes { $0.baseAddress! }
+            if let expected { #expect(start == expected) }
+            expected = start + text.count
+            long += 1
+        }
+        #expect(long >= 3)
+    }
+
     @Test("a six-column insert is compact")
     func size() {
         var body: [UInt8] = []

@@ -61,10 +61,10 @@ public struct PgText: Sendable {
     }
 
     /// The `count` bytes at `offset` of `shared`, a buffer that holds the long values of one row
-    /// (the decoder copies them there together: one allocation per row). `count` must be more than
+    /// (decoders copy them there together: one allocation per row). `count` must be more than
     /// `inlineCapacity` (shorter values are inline).
     @inlinable
-    init(shared: [UInt8], offset: Int, count: Int) {
+    public init(shared: [UInt8], offset: Int, count: Int) {
         precondition(count > Self.inlineCapacity && offset >= 0 && offset + count <= shared.count, "not a long value of shared")
         storage = .large(shared, offset: UInt32(truncatingIfNeeded: offset), count: UInt32(truncatingIfNeeded: count))
     }

@@ -134,6 +134,15 @@ struct StreamByteReader {
         return bytes
     }
 
+    /// The next `count` bytes, borrowed (valid as long as the reader's buffer).
+    @inline(__always)
+    mutating func readBuffer(count: Int) throws(StreamError) -> UnsafeRawBufferPointer {
+        try require(count)
+        let bytes = UnsafeRawBufferPointer(rebasing: buffer[offset..<(offset &+ count)])
+        offset &+= count
+        return bytes
+    }
+
     /// The next `count` bytes as a column value (inline when short: no allocation).
     @inline(__always)
     mutating func readText(count: Int) throws(StreamError) -> PgText {

@@ -300,19 +300,55 @@ public enum StreamRecordCodec {
         }
     }
 
+    /// A value list. Its long values (more than `PgText.inlineCapacity` bytes) are copied into one
+    /// array that they share, as the pgoutput decoder does: a first pass checks the values and adds
+    /// up their lengths, a second copies them, a third makes the values.
     @inline(__always)
     private static func decodeValues(_ reader: inout StreamByteReader) throws(StreamError) -> [PgValue] {
         let count = try reader.readCount()
+        var scan = reader
+        var longBytes = 0
+        var longValues = 0
+        for _ in 0..<count {
+            let tag = try scan.readVarint()
+            guard tag >= 2 else { continue }
+            guard tag - 2 <= UInt64(scan.remaining) else { throw scan.corrupt("value longer than the entry") }
+            let length = Int(tag - 2)
+            _ = try scan.readBuffer(count: length)
+            if length > PgText.inlineCapacity {
+                longBytes &+= length
+                longValues &+= 1
+            }
+        }
+        // With one long value or none, each is read as it comes (no pass to copy them).
+        var shared: [UInt8] = []
+        if longValues > 1 {
+            shared.reserveCapacity(longBytes)
+            var copy = reader
+            for _ in 0..<count {
+                let tag = try copy.readVarint()
+                guard tag >= 2 else { continue }
+                let bytes = try copy.readBuffer(count: Int(tag - 2))
+                if bytes.count > PgText.inlineCapacity { shared.append(contentsOf: bytes) }
+            }
+        }
         var values: [PgValue] = []
         values.reserveCapacity(count)
+        var sharedOffset = 0
         for _ in 0..<count {
             let tag = try reader.readVarint()
             switch tag {
             case 0: values.append(.null)
             case 1: values.append(.unchangedToast)
-            default:
-                guard tag - 2 <= UInt64(reader.remaining) else { throw reader.corrupt("value longer than the entry") }
-                values.append(.text(try reader.readText(count: Int(tag - 2))))
+            default:  // checked by the first pass
+                let length = Int(tag - 2)
+                if longValues > 1 && length > PgText.inlineCapacity {
+                    _ = try reader.readBuffer(count: length)
+                    values.append(.text(PgText(shared: shared, offset: sharedOffset, count: length)))
+                    sharedOffset &+= length
+                } else {
+                    values.append(.text(try reader.readText(count: length)))
+                }
             }
         }
         return values
