@@ -11,8 +11,8 @@ import Darwin
 /// Up to 15 bytes are held inline, like Swift's small strings: keys, numbers, booleans, dates and
 /// short texts, most of a typical row, cost no allocation when a row is decoded and no reference
 /// counting when it is copied. Longer values are a range of an array: an array of their own, or
-/// one buffer shared by the long values of a decoded row (`PgText.decodeRow`), so a row costs one
-/// allocation for all of them. Equality and hashing compare the bytes (inline exactly when the
+/// one buffer shared by the long values of a decoded row (`init(shared:offset:count:)`, used by
+/// the pgoutput and stream decoders), so a row costs one allocation for all of them. Equality and hashing compare the bytes (inline exactly when the
 /// value fits, so an inline value never equals a long one).
 ///
 /// A random-access collection of `UInt8` indexed from 0; hot paths read it through
