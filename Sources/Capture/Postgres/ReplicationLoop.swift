@@ -254,7 +254,7 @@ final class ReplicationLoop {
                 if let wait = handOffWait() {
                     // Changes are streaming in: collect what arrives until the batch is due.
                     if let pause = pacer.pause(within: wait) {
-                        usleep(UInt32(clamping: Self.microseconds(pause)))
+                        usleep(UInt32(clamping: pause.microseconds))
                         try connection.consumeInput()
                         continue
                     }
@@ -342,14 +342,9 @@ final class ReplicationLoop {
         return pacer.quietPoint(now: .now)
     }
 
-    private static func microseconds(_ duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
-        return seconds * 1_000_000 + attoseconds / 1_000_000_000_000
-    }
-
     /// `duration` in whole milliseconds for `poll`, rounded up.
     private static func milliseconds(_ duration: Duration) -> Int32 {
-        Int32(clamping: (microseconds(duration) + 999) / 1000)
+        Int32(clamping: (duration.microseconds + 999) / 1000)
     }
 
     private func flushPending() throws {
