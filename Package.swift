@@ -98,7 +98,7 @@ let package = Package(
         ),
         .testTarget(name: "CDCCoreTests", dependencies: ["CDCCore"]),
         .testTarget(name: "StreamTests", dependencies: ["CDCCore", "Capture"]),
-        .testTarget(name: "PipelineTests", dependencies: ["CDCCore", "Capture"]),
+        .testTarget(name: "PipelineTests", dependencies: ["CDCCore", "Capture", "LibPQ"]),
         .testTarget(name: "FunctionTests", dependencies: ["CDCCore", "Capture"]),
         .testTarget(name: "ConfigTests", dependencies: ["CDCCore", "CDCConfig"]),
         .testTarget(name: "SinkTests", dependencies: ["CDCCore", "LibPQ", "Sinks"]),

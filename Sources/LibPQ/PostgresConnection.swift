@@ -77,6 +77,9 @@ public final class PostgresConnection {
     /// The connection's socket, for polling.
     public var socket: Int32 { conn.map { PQsocket($0) } ?? -1 }
 
+    /// What the connection's TCP socket has received so far; nil over a Unix socket.
+    public var receiveCounters: TCPReceiveCounters? { TCPReceiveCounters(socket: socket) }
+
     private func handle() throws(PostgresError) -> OpaquePointer {
         guard let conn else {
             throw PostgresError(code: .connectionLost, message: "connection is closed", server: server)

@@ -1,3 +1,5 @@
+import LibPQ
+
 /// When the capture thread hands its pending changes to the consumer (the stream's appender): each
 /// time the socket has nothing more to read, unless changes stream in fast; then at most every
 /// `interval`.
@@ -19,9 +21,8 @@
 /// each wakeup costs both sides: the walsender, which wakes it from inside its `send`, and capture,
 /// half of whose CPU went to the kernel. So while changes come faster than `batchingRecordRate`,
 /// capture sleeps `readPause` between reads instead (`pause(within:)`), and reads what arrived
-/// meanwhile in one go. The pause must stay short: the walsender writes each change as its own
-/// small segment, and left unread for much longer they fill the receive buffer, which stalls the
-/// walsender (1M rows over loopback TCP: 100 µs and 500 µs were slower than 200–400 µs).
+/// meanwhile in one go. How long it sleeps adapts to the TCP segments the walsender sends
+/// (`ReadPause`): long enough that they coalesce, no longer.
 struct HandOffPacer: Sendable {
     /// The least time between two hand-offs while batching; zero: never wait.
     let interval: Duration
@@ -30,7 +31,7 @@ struct HandOffPacer: Sendable {
     /// Changes per second above which hand-offs are batched.
     let batchingRecordRate: Double
     /// The sleep between socket reads while batching a fast stream of changes; zero: never sleep.
-    let readPause: Duration
+    private(set) var readPause: ReadPause
     /// Smoothed time between hand-offs, quiet points and changes per hand-off (each hand-off has a
     /// quarter of the weight). Rates are ratios of these averages, not averages of each hand-off's
     /// rate, which short gaps between random arrivals would inflate.
@@ -48,7 +49,7 @@ struct HandOffPacer: Sendable {
         self.interval = interval
         self.batchingRate = batchingRate
         self.batchingRecordRate = batchingRecordRate
-        self.readPause = readPause
+        self.readPause = ReadPause(initial: readPause)
         lastHandOff = now
     }
 
@@ -74,8 +75,14 @@ struct HandOffPacer: Sendable {
     /// Batching on the quiet-point rate alone (many small transactions) keeps waiting on the
     /// socket: its quiet points are what keep that rate up.
     func pause(within remaining: Duration) -> Duration? {
-        guard readPause > .zero, interval > .zero, recordRate > batchingRecordRate else { return nil }
-        return min(readPause, remaining)
+        guard readPause.current > .zero, interval > .zero, recordRate > batchingRecordRate else { return nil }
+        return min(readPause.current, remaining)
+    }
+
+    /// Capture slept what `pause(within:)` returned and read the socket; `counters` are the
+    /// connection's TCP counters (see `ReadPause`).
+    mutating func paused(counters: @autoclosure () -> TCPReceiveCounters?) {
+        readPause.paused(counters: counters())
     }
 
     /// A batch of `records` changes was handed out at `now`.

@@ -32,9 +32,10 @@ extension PostgresSource {
         public var handOffBatchingRate: Double
         public var handOffBatchingRecordRate: Double
         /// While hand-offs are batched because changes stream in faster than
-        /// `handOffBatchingRecordRate`, capture sleeps this long between socket reads instead of
-        /// waiting on the socket (which wakes it for nearly every message the walsender writes).
-        /// Zero: always wait on the socket. See `HandOffPacer.readPause`.
+        /// `handOffBatchingRecordRate`, capture sleeps between socket reads instead of waiting on
+        /// the socket (which wakes it for nearly every message the walsender writes): first this
+        /// long, then as long as it takes for the walsender's sends to coalesce (`ReadPause`).
+        /// Zero: always wait on the socket.
         public var handOffReadPause: Duration
         /// How often a standby status update is sent even when nothing changed (seconds). Must be
         /// well under the server's `wal_sender_timeout` (60 s by default).

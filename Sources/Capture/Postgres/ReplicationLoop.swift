@@ -256,6 +256,7 @@ final class ReplicationLoop {
                     if let pause = pacer.pause(within: wait) {
                         usleep(UInt32(clamping: pause.microseconds))
                         try connection.consumeInput()
+                        pacer.paused(counters: connection.receiveCounters)
                         continue
                     }
                     if connection.waitReadable(milliseconds: Self.milliseconds(wait)) {
