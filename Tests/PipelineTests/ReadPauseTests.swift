@@ -59,6 +59,22 @@ struct ReadPauseTests {
         #expect(never.current == .zero)
     }
 
+    @Test("after a reconnect the first reading is a baseline again")
+    func reconnect() {
+        var pause = ReadPause(initial: .microseconds(300))
+        var old = TCPReceiveCounters(bytes: 0, dataSegments: 0)
+        feed(&pause, from: &old, samples: 2, bytes: 1600, segments: 10)
+        #expect(pause.current == .microseconds(375))
+        pause.forgetCounters()
+        // The new connection's counters have nothing to do with the old one's (here: more bytes
+        // in fewer segments, which against the old counters would read as a wrapped segment count).
+        var new = TCPReceiveCounters(bytes: 1_000_000, dataSegments: 5)
+        feed(&pause, from: &new, samples: 1, bytes: 1600, segments: 10)
+        #expect(pause.current == .microseconds(375), "only a baseline")
+        feed(&pause, from: &new, samples: 1, bytes: 1600, segments: 10)
+        #expect(pause.current == .microseconds(468.75))
+    }
+
     @Test("the pacer sleeps the adapted pause, never past the hand-off")
     func pacerUsesIt() {
         let start = ContinuousClock.now

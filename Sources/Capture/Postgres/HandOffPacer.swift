@@ -85,6 +85,11 @@ struct HandOffPacer: Sendable {
         readPause.paused(counters: counters())
     }
 
+    /// A new replication connection: its TCP counters start again from zero.
+    mutating func connected() {
+        readPause.forgetCounters()
+    }
+
     /// A batch of `records` changes was handed out at `now`.
     mutating func handedOut(records: Int, now: ContinuousClock.Instant) {
         let (seconds, attoseconds) = (now - lastHandOff).components

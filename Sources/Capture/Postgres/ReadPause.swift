@@ -40,6 +40,12 @@ struct ReadPause: Sendable {
         self.maximum = max(maximum, initial)
     }
 
+    /// The counters now come from another connection: the next reading is a baseline again.
+    mutating func forgetCounters() {
+        last = nil
+        pausesSinceSample = 0
+    }
+
     /// Capture slept `current` and read: every `samplingInterval` pauses, looks at `counters`
     /// (evaluated only then) and adapts.
     mutating func paused(counters: @autoclosure () -> TCPReceiveCounters?) {

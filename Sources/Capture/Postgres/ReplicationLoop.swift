@@ -124,6 +124,7 @@ final class ReplicationLoop {
         }
         let replication = try PostgresConnection(configuration.connection, replication: true)
         self.replication = replication
+        pacer.connected()
         let exported = try prepareSlot(catalog, replication)
         if !hasStreamed, let plan = configuration.snapshot {
             try takeSnapshot(plan, exported: exported, catalog: catalog, database: database)
