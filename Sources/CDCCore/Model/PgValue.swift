@@ -11,6 +11,13 @@ public enum PgValue: Sendable, Hashable {
     @inlinable
     public static func text(_ bytes: [UInt8]) -> PgValue { .text(PgText(bytes)) }
 
+    /// Whether this is the unchanged-TOAST marker. A case test, not `==`: it copies nothing.
+    @inlinable
+    public var isUnchangedToast: Bool {
+        if case .unchangedToast = self { return true }
+        return false
+    }
+
     /// The text form as a String, nil for NULL or unchanged.
     public var string: String? {
         if case .text(let text) = self { return text.string }

@@ -91,8 +91,8 @@ struct ApplyPlan {
     static func classify(_ record: borrowing ChangeRecord, _ apply: TableApply, index: Int) throws(SinkError) -> (Kind, [Int]) {
         var sent: [Int] = []
         if let values = record.newValues {
-            let unchanged = values.contains(.unchangedToast)
-            sent = unchanged ? values.indices.filter { values[$0] != .unchangedToast } : apply.allColumns
+            let unchanged = values.contains { $0.isUnchangedToast }
+            sent = unchanged ? values.indices.filter { !values[$0].isUnchangedToast } : apply.allColumns
         }
         switch (record.eventName, apply.mode) {
         case (.truncate, _):
