@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The bytes of one column value's text form (UTF-8 as the server printed it).
@@ -12,8 +12,9 @@ import Darwin
 /// short texts, most of a typical row, cost no allocation when a row is decoded and no reference
 /// counting when it is copied. Longer values are a range of an array: an array of their own, or
 /// one buffer shared by the long values of a decoded row (`init(shared:offset:count:)`, used by
-/// the pgoutput and stream decoders), so a row costs one allocation for all of them. Equality and hashing compare the bytes (inline exactly when the
-/// value fits, so an inline value never equals a long one).
+/// the pgoutput and stream decoders), so a row costs one allocation for all of them. Equality and
+/// hashing compare the bytes (inline exactly when the value fits, so an inline value never equals
+/// a long one).
 ///
 /// A random-access collection of `UInt8` indexed from 0; hot paths read it through
 /// `withUnsafeBytes`, and `array` gives an `[UInt8]` copy.

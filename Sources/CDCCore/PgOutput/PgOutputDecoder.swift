@@ -168,9 +168,9 @@ public enum PgOutputDecoder {
     }
 
     /// TupleData: Int16 column count, then per column a kind byte and, for `t`/`b`, Int32 length + bytes.
-    /// A TupleData. Its long values (more than `PgText.inlineCapacity` bytes) are copied into one
-    /// array that they share, so a row costs one allocation for all of them: a first pass checks
-    /// the columns and adds up their lengths, a second copies them, a third makes the values.
+    /// Its long values (more than `PgText.inlineCapacity` bytes) are copied into one array that they
+    /// share, so a row costs one allocation for all of them: a first pass checks the columns and
+    /// adds up their lengths, a second copies them, a third makes the values.
     private static func decodeTuple(_ reader: inout ByteReader) throws(PgOutputDecodingError) -> [PgValue] {
         let count = try readCount16(&reader)
         var scan = reader
