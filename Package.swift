@@ -30,6 +30,8 @@ let package = Package(
             pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
+        // glibc's malloc.h (mallopt), for the daemon's allocator settings.
+        .systemLibrary(name: "CMalloc"),
         // CRC-32C with the CPU's instruction (SSE4.2 / ARMv8 CRC), for the stream's record checksums.
         .target(name: "CCRC32C"),
         // Pure Swift: record model, pgoutput decoder, value mapping, JSON rendering. No I/O.
@@ -81,7 +83,7 @@ let package = Package(
         .executableTarget(
             name: "cdcd",
             dependencies: [
-                "CDCCore", "Capture", "Sinks", "CDCConfig", "Admin",
+                "CDCCore", "Capture", "Sinks", "CDCConfig", "Admin", "CMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

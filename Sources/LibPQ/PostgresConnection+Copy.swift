@@ -8,7 +8,7 @@ extension PostgresConnection {
     public func copyIn(_ sql: String, _ data: [UInt8]) throws(PostgresError) -> Int {
         var done = false
         return try copyIn(sql) { buffer in
-            if !done { buffer += data }
+            if !done { data.withUnsafeBytes { buffer.append($0) } }
             done = true
             return false
         }
@@ -18,7 +18,7 @@ extension PostgresConnection {
     /// the (empty) buffer and returns true while more follows, so the server parses one part
     /// while the next is built.
     @discardableResult
-    public func copyIn(_ sql: String, fill: (inout [UInt8]) -> Bool) throws(PostgresError) -> Int {
+    public func copyIn(_ sql: String, fill: (inout CopyInBuffer) -> Bool) throws(PostgresError) -> Int {
         guard let conn = rawHandle else {
             throw PostgresError(code: .connectionLost, message: "connection is closed", server: server)
         }
@@ -28,15 +28,15 @@ extension PostgresConnection {
             throw resultError(start, conn)
         }
         PQclear(start)
-        var buffer: [UInt8] = []
+        var buffer = CopyInBuffer()
         var sent = true
         var more = true
         while more && sent {
-            buffer.removeAll(keepingCapacity: true)
+            buffer.removeAll()
             more = fill(&buffer)
             if buffer.isEmpty { continue }
-            sent = buffer.withUnsafeBufferPointer { part in
-                part.withMemoryRebound(to: CChar.self) { PQputCopyData(conn, $0.baseAddress, Int32($0.count)) == 1 }
+            sent = buffer.withUnsafeBytes { part in
+                PQputCopyData(conn, part.baseAddress!.assumingMemoryBound(to: CChar.self), Int32(part.count)) == 1
             }
         }
         if !sent || PQputCopyEnd(conn, nil) != 1 { throw copyError(conn) }

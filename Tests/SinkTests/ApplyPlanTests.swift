@@ -112,4 +112,13 @@ struct ApplyPlanTests {
         let data = String(decoding: ApplyPlan.copyData(operations[0], records: records), as: UTF8.self)
         #expect(data == "1\tnew\tbody\n2\ta\\tb\\nc\\\\d\\re\t\\N\n")
     }
+
+    @Test func copyBufferGrowsForLongValues() throws {
+        // 300,000 bytes, a tab every 1,000: far above the buffer's first capacity (64 bytes a row).
+        let long = String((0..<300).map { _ in String(repeating: "x", count: 999) + "\t" }.joined())
+        let records = [Self.record(.insert, index: 1, key: "1", values: [Self.value("1"), Self.value(long), Self.value("z")])]
+        let operations = try ApplyPlan(records: records, copyInserts: true) { (_) throws(SinkError) in orders }.operations
+        let data = String(decoding: ApplyPlan.copyData(operations[0], records: records), as: UTF8.self)
+        #expect(data == "1\t" + long.split(separator: "\t", omittingEmptySubsequences: false).joined(separator: "\\t") + "\tz\n")
+    }
 }

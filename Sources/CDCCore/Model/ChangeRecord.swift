@@ -229,6 +229,13 @@ public struct ChangeRecord: Sendable {
         return record
     }
 
+    /// Calls `body` with the new values where they are stored (no copy of the array, no reference
+    /// counting per value read); nil, without calling it, when the record has none.
+    @inlinable
+    public func withNewValues<R>(_ body: (UnsafeBufferPointer<PgValue>) throws -> R) rethrows -> R? {
+        try storage.newValues?.withUnsafeBufferPointer(body)
+    }
+
     /// The number of key values (`keyValues.count`, without building the array).
     @inlinable
     public var keyValueCount: Int {

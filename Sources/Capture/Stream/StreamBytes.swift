@@ -38,6 +38,37 @@ enum StreamBytes {
         }
     }
 
+    /// The bytes `appendVarint` writes for `value`.
+    @inline(__always)
+    static func varintSize(_ value: UInt64) -> Int {
+        // 1 byte per 7 significant bits, at least one.
+        (64 &- (value | 1).leadingZeroBitCount &+ 6) / 7
+    }
+
+    /// Writes `value` as a varint at `out`; returns the bytes written (`varintSize(value)`).
+    @inline(__always)
+    static func storeVarint(_ value: UInt64, at out: UnsafeMutablePointer<UInt8>) -> Int {
+        var v = value
+        var n = 0
+        while v >= 0x80 {
+            out[n] = UInt8(truncatingIfNeeded: v) | 0x80
+            v >>= 7
+            n &+= 1
+        }
+        out[n] = UInt8(truncatingIfNeeded: v)
+        return n &+ 1
+    }
+
+    /// Appends `count` bytes that `body` writes in place (it must write all of them): one append
+    /// for a whole run of fields instead of one per field, each of which checks the array's
+    /// uniqueness and capacity.
+    @inline(__always)
+    static func appendInPlace(count: Int, to buffer: inout [UInt8], _ body: (UnsafeMutablePointer<UInt8>) -> Void) {
+        let start = buffer.count
+        buffer.append(contentsOf: repeatElement(0, count: count))
+        buffer.withUnsafeMutableBufferPointer { body($0.baseAddress! + start) }
+    }
+
     /// Overwrites 4 bytes at `index` with `value`, little-endian.
     @inline(__always)
     static func storeLE32(_ value: UInt32, at index: Int, in buffer: inout [UInt8]) {

@@ -195,13 +195,31 @@ public enum StreamRecordCodec {
         if record.oldValues != nil { head |= oldValuesFlag }
         if record.dynamodb != nil { head |= dynamoDBFlag }
         if record.pipeline != nil { head |= pipelineFlag }
-        buffer.append(head)
-        StreamBytes.appendString(record.database, to: &buffer)
-        StreamBytes.appendLE(record.commitLSN.rawValue, to: &buffer)
-        StreamBytes.appendVarint(UInt64(record.index), to: &buffer)
-        StreamBytes.appendVarint(UInt64(record.xid), to: &buffer)
-        StreamBytes.appendLE(record.commitTime, to: &buffer)
-        encodeKeyValues(record, into: &buffer)
+        // The fixed fields and the key values, written in place in one append.
+        var database = record.database
+        database.withUTF8 { name in
+            let index = UInt64(record.index)
+            let xid = UInt64(record.xid)
+            let keyCount = record.keyValueCount
+            var size = 1 &+ StreamBytes.varintSize(UInt64(name.count)) &+ name.count &+ 8
+            size &+= StreamBytes.varintSize(index) &+ StreamBytes.varintSize(xid) &+ 8
+            size &+= StreamBytes.varintSize(UInt64(keyCount))
+            for position in 0..<keyCount { size &+= encodedSize(record.keyValue(at: position)) }
+            StreamBytes.appendInPlace(count: size, to: &buffer) { out in
+                out.pointee = head
+                var n = 1 &+ StreamBytes.storeVarint(UInt64(name.count), at: out + 1)
+                if let source = name.baseAddress, name.count > 0 {
+                    (out + n).update(from: source, count: name.count)
+                    n &+= name.count
+                }
+                n &+= storeLE(record.commitLSN.rawValue, at: out + n)
+                n &+= StreamBytes.storeVarint(index, at: out + n)
+                n &+= StreamBytes.storeVarint(xid, at: out + n)
+                n &+= storeLE(UInt64(bitPattern: record.commitTime), at: out + n)
+                n &+= StreamBytes.storeVarint(UInt64(keyCount), at: out + n)
+                for position in 0..<keyCount { n &+= store(record.keyValue(at: position), at: out + n) }
+            }
+        }
         if let values = record.oldKeyValues { encodeValues(values, into: &buffer) }
         if let values = record.newValues { encodeValues(values, into: &buffer) }
         if let values = record.oldValues { encodeValues(values, into: &buffer) }
@@ -275,29 +293,53 @@ public enum StreamRecordCodec {
 
     @inline(__always)
     private static func encodeValues(_ values: [PgValue], into buffer: inout [UInt8]) {
-        StreamBytes.appendVarint(UInt64(values.count), to: &buffer)
-        for value in values { encodeValue(value, into: &buffer) }
-    }
-
-    /// The key values, read in place (an INSERT's are its new values' key columns: no array built).
-    @inline(__always)
-    private static func encodeKeyValues(_ record: ChangeRecord, into buffer: inout [UInt8]) {
-        let count = record.keyValueCount
-        StreamBytes.appendVarint(UInt64(count), to: &buffer)
-        for position in 0..<count { encodeValue(record.keyValue(at: position), into: &buffer) }
-    }
-
-    @inline(__always)
-    private static func encodeValue(_ value: PgValue, into buffer: inout [UInt8]) {
-        switch value {
-        case .null: buffer.append(0)
-        case .unchangedToast: buffer.append(1)
-        case .text(let text):
-            text.withUnsafeBytes { bytes in
-                StreamBytes.appendVarint(UInt64(bytes.count) &+ 2, to: &buffer)
-                buffer.append(contentsOf: bytes)
+        values.withUnsafeBufferPointer { values in
+            var size = StreamBytes.varintSize(UInt64(values.count))
+            for index in values.indices { size &+= encodedSize(values[index]) }
+            StreamBytes.appendInPlace(count: size, to: &buffer) { out in
+                var written = StreamBytes.storeVarint(UInt64(values.count), at: out)
+                for index in values.indices { written &+= store(values[index], at: out + written) }
             }
         }
+    }
+
+    /// The bytes `store` writes for `value`.
+    @inline(__always)
+    private static func encodedSize(_ value: borrowing PgValue) -> Int {
+        switch value {
+        case .null, .unchangedToast: 1
+        case .text(let text):
+            StreamBytes.varintSize(UInt64(text.count) &+ 2) &+ text.count
+        }
+    }
+
+    /// Writes one value at `out`: 0 for NULL, 1 for unchanged TOAST, else the varint of its length
+    /// plus 2 and its bytes. Returns the bytes written.
+    @inline(__always)
+    private static func store(_ value: borrowing PgValue, at out: UnsafeMutablePointer<UInt8>) -> Int {
+        switch value {
+        case .null:
+            out.pointee = 0
+            return 1
+        case .unchangedToast:
+            out.pointee = 1
+            return 1
+        case .text(let text):
+            return text.withUnsafeBytes { bytes in
+                let n = StreamBytes.storeVarint(UInt64(bytes.count) &+ 2, at: out)
+                if let source = bytes.baseAddress, bytes.count > 0 {
+                    UnsafeMutableRawPointer(out + n).copyMemory(from: source, byteCount: bytes.count)
+                }
+                return n &+ bytes.count
+            }
+        }
+    }
+
+    /// Writes `value` little-endian at `out`; returns 8.
+    @inline(__always)
+    private static func storeLE(_ value: UInt64, at out: UnsafeMutablePointer<UInt8>) -> Int {
+        UnsafeMutableRawPointer(out).storeBytes(of: value.littleEndian, as: UInt64.self)
+        return 8
     }
 
     /// A value list. Its long values (more than `PgText.inlineCapacity` bytes) are copied into one

@@ -175,52 +175,67 @@ struct ApplyPlan {
     /// The COPY text-format data of a `.copy` operation: one line per record, columns separated by
     /// tabs, NULL as `\N`, backslash, tab, newline and carriage return escaped.
     static func copyData(_ operation: Operation, records: [ChangeRecord]) -> [UInt8] {
-        var data: [UInt8] = []
-        data.reserveCapacity(operation.records.count * 64)
+        var data = CopyInBuffer(capacity: operation.records.count * 64)
         appendCopyRows(operation, operation.records, records: records, to: &data)
-        return data
+        return data.bytes
     }
 
     /// Appends the COPY lines of `rows` (indexes into `records`) to `data`.
     static func appendCopyRows(
-        _ operation: Operation, _ rows: Range<Int>, records: [ChangeRecord], to data: inout [UInt8]
+        _ operation: Operation, _ rows: Range<Int>, records: [ChangeRecord], to data: inout CopyInBuffer
     ) {
-        for index in rows {
-            let values = records[index].newValues ?? []
-            for (n, column) in operation.columns.enumerated() {
-                if n > 0 { data.append(0x09) }
-                switch values[column] {
-                case .text(let bytes):
-                    appendEscaped(bytes, to: &data)
-                case .null, .unchangedToast:
-                    data.append(0x5C)
-                    data.append(UInt8(ascii: "N"))
+        operation.columns.withUnsafeBufferPointer { columns in
+            for index in rows {
+                _ = records[index].withNewValues { values in
+                    for n in columns.indices {
+                        if n > 0 { data.append(0x09) }
+                        switch values[columns[n]] {
+                        case .text(let text):
+                            text.withUnsafeBytes { appendEscaped($0, to: &data) }
+                        case .null, .unchangedToast:
+                            data.append(0x5C)
+                            data.append(UInt8(ascii: "N"))
+                        }
+                    }
                 }
+                data.append(0x0A)
             }
-            data.append(0x0A)
         }
     }
 
-    /// Appends a value in COPY text form: runs without a byte to escape are copied whole.
+    /// Bytes COPY's text format escapes, and the letter after the backslash (0: copied as is).
+    private static let escapes: [UInt8] = (0...255).map { byte -> UInt8 in
+        switch byte {
+        case 0x5C: 0x5C
+        case 0x09: UInt8(ascii: "t")
+        case 0x0A: UInt8(ascii: "n")
+        case 0x0D: UInt8(ascii: "r")
+        default: 0
+        }
+    }
+
+    /// Appends a value in COPY text form, written in place (room for every byte escaped is
+    /// reserved once).
     @inline(__always)
-    static func appendEscaped(_ text: PgText, to data: inout [UInt8]) {
-        text.withUnsafeBufferPointer { buffer in
-            var start = 0
-            for index in buffer.indices {
-                let escaped: UInt8
-                switch buffer[index] {
-                case 0x5C: escaped = 0x5C
-                case 0x09: escaped = UInt8(ascii: "t")
-                case 0x0A: escaped = UInt8(ascii: "n")
-                case 0x0D: escaped = UInt8(ascii: "r")
-                default: continue
+    static func appendEscaped(_ bytes: UnsafeRawBufferPointer, to data: inout CopyInBuffer) {
+        guard let source = bytes.baseAddress, bytes.count > 0 else { return }
+        escapes.withUnsafeBufferPointer { escapes in
+            data.appendUnsafe(maxCount: bytes.count * 2) { out in
+                var written = 0
+                for index in 0..<bytes.count {
+                    let byte = source.load(fromByteOffset: index, as: UInt8.self)
+                    let escaped = escapes[Int(byte)]
+                    if escaped == 0 {
+                        out[written] = byte
+                        written &+= 1
+                    } else {
+                        out[written] = 0x5C
+                        out[written &+ 1] = escaped
+                        written &+= 2
+                    }
                 }
-                data.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[start..<index]))
-                data.append(0x5C)
-                data.append(escaped)
-                start = index + 1
+                return written
             }
-            data.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[start...]))
         }
     }
 }

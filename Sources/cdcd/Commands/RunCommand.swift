@@ -25,6 +25,7 @@ struct RunCommand: AsyncParsableCommand {
     var drainSeconds: Int = 10
 
     func run() async throws {
+        AllocatorTuning.apply()
         let logger = logging.bootstrap()
         let daemon: Daemon
         do {
