@@ -9,7 +9,7 @@
 # table and publication, the native subscription created disabled (its slot exists), cdcd's slot
 # created; then ROWS rows are inserted in BATCH-row transactions while both consumers are stopped.
 # Then each consumer is started alone and timed until its target table has every row (native:
-# ALTER SUBSCRIPTION ENABLE; cdcd: `cdcd run` with a postgres sink). The order alternates between
+# ALTER SUBSCRIPTION ENABLE; cdcd: `cdcd run` with a postgres sink). The order rotates between
 # repetitions. Then the commit-to-apply lag (p50/p99) of each during a `pgbench -c 4` run.
 #
 # Environment (defaults):
@@ -64,8 +64,13 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-SRC_URL=$("$ROOT/scripts/pg.sh" start "$SRC")
-DST_URL=$("$ROOT/scripts/pg.sh" start "$DST")
+# Autovacuum off on both servers: it vacuumed and analyzed each freshly loaded source table and
+# each filled replica table (0.3-0.5 s of CPU each) at moments of its own choosing, often in the
+# middle of the next consumer's timed run, so the consumer that ran first or after a big target
+# paid for it (stop 19: the native subscription ran 217-245k rows/s when it went first and
+# 305-313k when it went last, in the same benchmark).
+SRC_URL=$("$ROOT/scripts/pg.sh" start "$SRC" --conf 'autovacuum = off')
+DST_URL=$("$ROOT/scripts/pg.sh" start "$DST" --conf 'autovacuum = off')
 if [ "$SOCKET" = unix ]; then   # scripts/pg.sh puts each server's socket in /tmp/cdcd-pg-NAME
   SRC_URL=${SRC_URL/host=127.0.0.1/host=/tmp/cdcd-pg-$SRC}
   DST_URL=${DST_URL/host=127.0.0.1/host=/tmp/cdcd-pg-$DST}
@@ -198,11 +203,19 @@ for r in $(seq 1 "$RUNS"); do
   END=$(qs -c "select pg_current_wal_insert_lsn()")
   qs -c checkpoint
   for db in $DBS; do qd $db -c checkpoint; done
-  if [ $((r % 2)) -eq 1 ]; then
-    run_native "$r"; run_cdcd "$r"; [ -z "$CDCD_B" ] || run_cdcd "$r" cdcd_b "$CDCD_B"; [ "$DRAIN" = 0 ] || run_drain "$r"
-  else
-    [ "$DRAIN" = 0 ] || run_drain "$r"; [ -z "$CDCD_B" ] || run_cdcd "$r" cdcd_b "$CDCD_B"; run_cdcd "$r"; run_native "$r"
-  fi
+  # Each consumer takes each place in the order in turn (the first one after the load, the last).
+  consumers=(native cdcd)
+  [ -z "$CDCD_B" ] || consumers+=(cdcd_b)
+  [ "$DRAIN" = 0 ] || consumers+=(drain)
+  n=${#consumers[@]}
+  for k in $(seq 0 $((n - 1))); do
+    case ${consumers[$(((k + r - 1) % n))]} in
+      native) run_native "$r" ;;
+      cdcd) run_cdcd "$r" ;;
+      cdcd_b) run_cdcd "$r" cdcd_b "$CDCD_B" ;;
+      drain) run_drain "$r" ;;
+    esac
+  done
   # the replicas must be equal to the source
   want=$(qs -c "select md5(string_agg(t::text, ',' order by id)) from public.t_$r t")
   for db in $DBS; do

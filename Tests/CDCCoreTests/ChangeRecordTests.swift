@@ -106,4 +106,19 @@ struct ChangeRecordTests {
         #expect(record.commitTime == 42 && record.keyValues == [Self.t("1")] && record.dynamodb?.eventID == "e1")
         #expect(record.position == "00000000000000000100" + "0000000003")
     }
+
+    /// The in-place reads see the same new values as `newValues`, and nothing for a record without.
+    @Test func newValuesReadInPlace() {
+        let records = [Self.record(), ChangeRecord(
+            eventName: .remove, relation: Self.items, database: "app", commitLSN: LSN(rawValue: 101), index: 1, xid: 8,
+            commitTime: 43, keyValues: [Self.t("1")])]
+        let read = records.withUnsafeBufferPointer { buffer in
+            buffer.indices.map { index in ChangeRecord.withNewValues(of: buffer.baseAddress! + index) { Array($0) } }
+        }
+        #expect(read[0] == [Self.t("1"), Self.t("one")])
+        #expect(read[1] == nil)
+        #expect(records[0].withNewValues { Array($0) } == records[0].newValues)
+        #expect(records[1].withNewValues { $0.count } == nil)
+    }
 }
+

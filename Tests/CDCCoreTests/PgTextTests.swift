@@ -47,4 +47,26 @@ struct PgTextTests {
         let set: Set<PgValue> = [.text(Array("a".utf8)), .text(PgText("a")), .null]
         #expect(set.count == 2)
     }
+
+    /// `PgValue.withTextBytes(at:)` reads inline, own-array and shared-array values in place, and
+    /// gives nil for NULL and unchanged TOAST.
+    @Test func valuesReadInPlace() {
+        let shared = Array("0123456789abcdefghijklmnopqrstuvwxyz".utf8)
+        let values: [PgValue] = [
+            .text(PgText("short")), .text(PgText(String(repeating: "L", count: 40))),
+            .text(PgText(shared: shared, offset: 10, count: 20)), .text(PgText([])), .null, .unchangedToast,
+        ]
+        let read: [[UInt8]?] = values.withUnsafeBufferPointer { buffer in
+            buffer.indices.map { index in PgValue.withTextBytes(at: buffer.baseAddress! + index) { $0.map { Array($0) } } }
+        }
+        #expect(read[0] == Array("short".utf8))
+        #expect(read[1] == Array(String(repeating: "L", count: 40).utf8))
+        #expect(read[2] == Array(shared[10..<30]))
+        #expect(read[3] == [])
+        #expect(read[4] == nil && read[5] == nil)
+        #expect(values.withUnsafeBufferPointer { buffer in
+            buffer.indices.filter { PgValue.isUnchangedToast(at: buffer.baseAddress! + $0) }
+        } == [5])
+    }
 }
+

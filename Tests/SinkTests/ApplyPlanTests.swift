@@ -121,4 +121,14 @@ struct ApplyPlanTests {
         let data = String(decoding: ApplyPlan.copyData(operations[0], records: records), as: UTF8.self)
         #expect(data == "1\t" + long.split(separator: "\t", omittingEmptySubsequences: false).joined(separator: "\\t") + "\tz\n")
     }
+
+    @Test func anInsertWithUnchangedValuesCopiesOnlyTheSentColumns() throws {
+        // (A DynamoDB record without its new image, or a transform's missing column.)
+        let partial = Self.record(.insert, index: 1, key: "2", values: [Self.value("2"), Self.value("paid"), .unchangedToast])
+        let operations = try ApplyPlan(records: [partial], copyInserts: true) { (_) throws(SinkError) in orders }.operations
+        #expect(operations.map(\.kind) == [.copy])
+        #expect(operations[0].columns == [0, 1])
+        #expect(String(decoding: ApplyPlan.copyData(operations[0], records: [partial]), as: UTF8.self) == "2\tpaid\n")
+    }
 }
+

@@ -229,11 +229,33 @@ public struct ChangeRecord: Sendable {
         return record
     }
 
-    /// Calls `body` with the new values where they are stored (no copy of the array, no reference
-    /// counting per value read); nil, without calling it, when the record has none.
+    /// Calls `body` with the new values where they are stored; nil, without calling it, when the
+    /// record has none. No reference is counted: the array's address is taken and the read of the
+    /// field ends before `body` runs, while this record (borrowed for the call, its storage never
+    /// mutated in place while shared) keeps the array alive and unchanged. For hot loops, with
+    /// `PgValue.withTextBytes(at:_:)`.
     @inlinable
     public func withNewValues<R>(_ body: (UnsafeBufferPointer<PgValue>) throws -> R) rethrows -> R? {
-        try storage.newValues?.withUnsafeBufferPointer(body)
+        let values: UnsafeBufferPointer<PgValue>
+        switch storage.newValues {
+        case .none: return nil
+        case .some(let array): values = array.withUnsafeBufferPointer { $0 }
+        }
+        return try withExtendedLifetime(self) { try body(values) }
+    }
+
+    /// `withNewValues` of the record at `record`, for hot loops over stored records: not even the
+    /// record is retained. The record at `record` must not change during the call.
+    @inlinable
+    public static func withNewValues<R>(
+        of record: UnsafePointer<ChangeRecord>, _ body: (UnsafeBufferPointer<PgValue>) throws -> R
+    ) rethrows -> R? {
+        let values: UnsafeBufferPointer<PgValue>
+        switch record.pointee.storage.newValues {
+        case .none: return nil
+        case .some(let array): values = array.withUnsafeBufferPointer { $0 }
+        }
+        return try body(values)
     }
 
     /// The number of key values (`keyValues.count`, without building the array).

@@ -63,7 +63,9 @@ struct ApplyPlan {
                 lastApply = apply
                 lastRelation = ObjectIdentifier(records[index].relation)
             }
-            var (kind, columns) = try Self.classify(records[index], apply, index: index)
+            var (kind, columns) = try records.withUnsafeBufferPointer { (records) throws(SinkError) in
+                try Self.classify(records.baseAddress! + index, apply, index: index)
+            }
             if copyInserts && multiRow && records[index].eventName == .insert { kind = .copy }
             if kind == .copy, var last = operations.last, last.table === apply, last.kind == .copy, last.columns == columns {
                 last.records = last.records.lowerBound..<(index + 1)
@@ -88,13 +90,17 @@ struct ApplyPlan {
     }
 
     /// What statement a record needs, and which columns it writes.
-    static func classify(_ record: borrowing ChangeRecord, _ apply: TableApply, index: Int) throws(SinkError) -> (Kind, [Int]) {
+    /// `record` points to the record (read in place: no reference counted, see
+    /// `ChangeRecord.withNewValues(of:_:)`).
+    static func classify(_ pointer: UnsafePointer<ChangeRecord>, _ apply: TableApply, index: Int) throws(SinkError) -> (Kind, [Int]) {
         var sent: [Int] = []
-        if let values = record.newValues {
-            let unchanged = values.contains { $0.isUnchangedToast }
-            sent = unchanged ? values.indices.filter { !values[$0].isUnchangedToast } : apply.allColumns
+        switch ChangeRecord.withNewValues(of: pointer, sentColumns) {
+        case .none: break  // no new row (REMOVE, TRUNCATE)
+        case .some(nil): sent = apply.allColumns
+        case .some(let some?): sent = some
         }
-        switch (record.eventName, apply.mode) {
+        let eventName = pointer.pointee.eventName
+        switch (eventName, apply.mode) {
         case (.truncate, _):
             return (.truncate, [])
         case (.insert, .upsert):
@@ -102,23 +108,32 @@ struct ApplyPlan {
         case (.insert, _):
             return (.insert, sent)
         case (.modify, .upsert):
-            return (record.oldKeyValues == nil ? .upsert : .update, sent)
+            return (pointer.pointee.oldKeyValues == nil ? .upsert : .update, sent)
         case (.modify, .matchKey):
             return (.update, sent)
         case (.remove, .upsert), (.remove, .matchKey):
             return (.delete, [])
         case (.modify, .matchAllColumns), (.remove, .matchAllColumns):
-            guard record.oldValues != nil else {
+            guard pointer.pointee.oldValues != nil else {
                 throw SinkError(
                     retryable: false,
-                    message: "\(apply.targetName): a \(record.eventName.rawValue) without the old row cannot be matched (the source table has no key and is not REPLICA IDENTITY FULL)")
+                    message: "\(apply.targetName): a \(eventName.rawValue) without the old row cannot be matched (the source table has no key and is not REPLICA IDENTITY FULL)")
             }
-            return (record.eventName == .modify ? .updateMatchingAll : .deleteMatchingAll, sent)
+            return (eventName == .modify ? .updateMatchingAll : .deleteMatchingAll, sent)
         case (.modify, .insertOnly), (.remove, .insertOnly):
             throw SinkError(
                 retryable: false,
-                message: "\(apply.targetName): a \(record.eventName.rawValue) of a table without a key or replica identity cannot be applied")
+                message: "\(apply.targetName): a \(eventName.rawValue) of a table without a key or replica identity cannot be applied")
         }
+    }
+
+    /// The columns a new row sends: nil when it sends all of them, else those not marked unchanged
+    /// TOAST.
+    static func sentColumns(_ values: UnsafeBufferPointer<PgValue>) -> [Int]? {
+        guard let base = values.baseAddress,
+            values.indices.contains(where: { PgValue.isUnchangedToast(at: base + $0) })
+        else { return nil }
+        return values.indices.filter { !PgValue.isUnchangedToast(at: base + $0) }
     }
 
     /// Splits a multi-row operation into statements of power-of-two sizes (256, 128, …), so a table
@@ -180,25 +195,31 @@ struct ApplyPlan {
         return data.bytes
     }
 
-    /// Appends the COPY lines of `rows` (indexes into `records`) to `data`.
+    /// Appends the COPY lines of `rows` (indexes into `records`) to `data`. Records and values are
+    /// read in place (`ChangeRecord.withNewValues(of:_:)`, `PgValue.withTextBytes(at:_:)`): no
+    /// reference is counted per row or value.
     static func appendCopyRows(
         _ operation: Operation, _ rows: Range<Int>, records: [ChangeRecord], to data: inout CopyInBuffer
     ) {
         operation.columns.withUnsafeBufferPointer { columns in
-            for index in rows {
-                _ = records[index].withNewValues { values in
-                    for n in columns.indices {
-                        if n > 0 { data.append(0x09) }
-                        switch values[columns[n]] {
-                        case .text(let text):
-                            text.withUnsafeBytes { appendEscaped($0, to: &data) }
-                        case .null, .unchangedToast:
-                            data.append(0x5C)
-                            data.append(UInt8(ascii: "N"))
+            records.withUnsafeBufferPointer { records in
+                for index in rows {
+                    _ = ChangeRecord.withNewValues(of: records.baseAddress! + index) { values in
+                        guard let values = values.baseAddress else { return }
+                        for n in columns.indices {
+                            if n > 0 { data.append(0x09) }
+                            PgValue.withTextBytes(at: values + columns[n]) { bytes in
+                                if let bytes {
+                                    appendEscaped(bytes, to: &data)
+                                } else {
+                                    data.append(0x5C)
+                                    data.append(UInt8(ascii: "N"))
+                                }
+                            }
                         }
                     }
+                    data.append(0x0A)
                 }
-                data.append(0x0A)
             }
         }
     }
