@@ -82,7 +82,8 @@ public protocol Sink: Sendable {
     /// Delivers dead-lettered items again (`cdcd dlq replay`). They are older than what the sink
     /// already took: a sink that skips what it has seen (the Postgres replica) must not skip these.
     func writeReplayed(_ items: [SinkItem]) async throws(SinkError)
-    /// Connects and checks the destination without writing (for `cdcd check`); optional.
+    /// Connects and checks the destination without writing (for `cdcd check`, and by a pipeline
+    /// as it starts, so that its first batch does not wait for the connection); optional.
     func prepare() async throws(SinkError)
     /// False when the sink uses only `SinkItem.record` (the Postgres replica): the pipeline then
     /// skips rendering JSON it would not use (`json` is empty). Default true.
