@@ -1,11 +1,3 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
 /// The bytes of one part of a `COPY … FROM STDIN`, written in place: `PostgresConnection.copyIn`
 /// owns one per COPY, empties it before each part and hands it to the code that renders rows.
 ///

@@ -229,23 +229,12 @@ public struct ChangeRecord: Sendable {
         return record
     }
 
-    /// Calls `body` with the new values where they are stored; nil, without calling it, when the
-    /// record has none. No reference is counted: the array's address is taken and the read of the
-    /// field ends before `body` runs, while this record (borrowed for the call, its storage never
-    /// mutated in place while shared) keeps the array alive and unchanged. For hot loops, with
-    /// `PgValue.withTextBytes(at:_:)`.
-    @inlinable
-    public func withNewValues<R>(_ body: (UnsafeBufferPointer<PgValue>) throws -> R) rethrows -> R? {
-        let values: UnsafeBufferPointer<PgValue>
-        switch storage.newValues {
-        case .none: return nil
-        case .some(let array): values = array.withUnsafeBufferPointer { $0 }
-        }
-        return try withExtendedLifetime(self) { try body(values) }
-    }
-
-    /// `withNewValues` of the record at `record`, for hot loops over stored records: not even the
-    /// record is retained. The record at `record` must not change during the call.
+    /// Calls `body` with the new values of the record at `record`, where they are stored; nil,
+    /// without calling it, when the record has none. For hot loops over stored records (with
+    /// `PgValue.withTextBytes(at:_:)`): no reference is counted, neither the record's nor the
+    /// array's. The array's address is taken and the read ends before `body` runs; the record at
+    /// `record` (its storage is never mutated in place while shared) keeps the array alive and
+    /// unchanged, and must not change during the call.
     @inlinable
     public static func withNewValues<R>(
         of record: UnsafePointer<ChangeRecord>, _ body: (UnsafeBufferPointer<PgValue>) throws -> R

@@ -293,12 +293,28 @@ public enum StreamRecordCodec {
 
     @inline(__always)
     private static func encodeValues(_ values: [PgValue], into buffer: inout [UInt8]) {
+        // Read in place (`PgValue.withTextBytes(at:)`): copying a long value out of the array
+        // would retain and release its storage, a cache line the capture thread wrote.
         values.withUnsafeBufferPointer { values in
+            guard let base = values.baseAddress else { return StreamBytes.appendVarint(0, to: &buffer) }
             var size = StreamBytes.varintSize(UInt64(values.count))
-            for index in values.indices { size &+= encodedSize(values[index]) }
+            for index in values.indices {
+                size &+= PgValue.withTextBytes(at: base + index) { bytes in
+                    bytes.map { StreamBytes.varintSize(UInt64($0.count) &+ 2) &+ $0.count } ?? 1
+                }
+            }
             StreamBytes.appendInPlace(count: size, to: &buffer) { out in
                 var written = StreamBytes.storeVarint(UInt64(values.count), at: out)
-                for index in values.indices { written &+= store(values[index], at: out + written) }
+                for index in values.indices {
+                    let at = out + written
+                    written &+= PgValue.withTextBytes(at: base + index) { bytes in
+                        guard let bytes else {
+                            at.pointee = PgValue.isUnchangedToast(at: base + index) ? 1 : 0
+                            return 1
+                        }
+                        return storeText(bytes, at: at)
+                    }
+                }
             }
         }
     }
@@ -325,14 +341,18 @@ public enum StreamRecordCodec {
             out.pointee = 1
             return 1
         case .text(let text):
-            return text.withUnsafeBytes { bytes in
-                let n = StreamBytes.storeVarint(UInt64(bytes.count) &+ 2, at: out)
-                if let source = bytes.baseAddress, bytes.count > 0 {
-                    UnsafeMutableRawPointer(out + n).copyMemory(from: source, byteCount: bytes.count)
-                }
-                return n &+ bytes.count
-            }
+            return text.withUnsafeBytes { storeText($0, at: out) }
         }
+    }
+
+    /// Writes a text value's varint (its length plus 2) and bytes at `out`; returns the bytes written.
+    @inline(__always)
+    private static func storeText(_ bytes: UnsafeRawBufferPointer, at out: UnsafeMutablePointer<UInt8>) -> Int {
+        let n = StreamBytes.storeVarint(UInt64(bytes.count) &+ 2, at: out)
+        if let source = bytes.baseAddress, bytes.count > 0 {
+            UnsafeMutableRawPointer(out + n).copyMemory(from: source, byteCount: bytes.count)
+        }
+        return n &+ bytes.count
     }
 
     /// Writes `value` little-endian at `out`; returns 8.
