@@ -120,4 +120,3 @@ struct ChangeRecordTests {
         #expect(read[0] == records[0].newValues)
     }
 }
-

@@ -69,4 +69,3 @@ struct PgTextTests {
         } == [5])
     }
 }
-

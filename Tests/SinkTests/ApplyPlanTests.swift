@@ -131,4 +131,3 @@ struct ApplyPlanTests {
         #expect(String(decoding: ApplyPlan.copyData(operations[0], records: [partial]), as: UTF8.self) == "2\tpaid\n")
     }
 }
-
