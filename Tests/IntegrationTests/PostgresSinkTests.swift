@@ -2,6 +2,7 @@ import CDCCore
 import CDCTestKit
 import Foundation
 import LibPQ
+import Sinks
 import Testing
 
 /// The Postgres replica sink against two real databases: `cdcd run` replicates a source schema
@@ -312,5 +313,86 @@ struct PostgresSinkTests {
         let rows = try await setup.waitUntilEqual("\(setup.schema).t", orderBy: "id")
         #expect(rows.count == 10)
         #expect(!setup.log().contains("dead-letter"))
+    }
+
+    @Test func binaryCopyKeepsEdgeValuesExact() async throws {
+        // Every column has a binary conversion, so the inserts go by COPY in binary form.
+        let setup = try ReplicaSetup(
+            sourceSQL: """
+                CREATE TABLE {S}.edges (
+                    id int8 PRIMARY KEY, b bool, i2 int2, i4 int4, o oid, f4 float4, f8 float8, num numeric,
+                    num2 numeric(12,3), js json, jsb jsonb, by bytea, tstz timestamptz, ts timestamp(3), d date,
+                    tx text, vc varchar(12), bp char(4), u uuid
+                );
+                """)
+        defer { setup.cleanUp() }
+        let daemon = try setup.start()
+        defer { daemon.kill() }
+        try await setup.waitUntilSlotReady()
+        let db = try setup.source()
+        let table = "\(setup.schema).edges"
+        try db.execute(
+            #"""
+            BEGIN;
+            INSERT INTO \#(table) VALUES
+              (1, true, -32768, -2147483648, 4294967295, 3.4e38, 1e-310, -0.0001, 123456789.125,
+               '{"k": [1, 2.50, "\t"]}', '{"b": 1.0, "a": null}', '\x00ff', '0044-03-15 12:00:00+00 BC',
+               '294276-12-31 23:59:59.999', '5874897-12-31', E'tab\there\nnew line \\ back', 'élan', 'ab', 'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11'),
+              (2, false, 32767, 2147483647, 0, 'NaN', '-Infinity', 'NaN', -0.5, 'null', '[]', '\x', '-infinity',
+               'infinity', '-infinity', '', '', '', '00000000-0000-0000-0000-000000000000'),
+              (3, NULL, NULL, NULL, NULL, '-0', '-0', '1e-20', 0, NULL, NULL, NULL, '2000-01-01 00:00:00+00',
+               '1999-12-31 23:59:59.999', '2000-01-01', NULL, NULL, NULL, NULL),
+              (4, true, 0, 0, 1, 1.17549435e-38, 2.2250738585072014e-308, 9999999999999999999999999.00000000000000000001,
+               99999999.999, '1', '"x"', '\xdeadbeef', '2024-02-29 23:59:59.999999-11:30', '1970-01-01 00:00:00',
+               '0001-01-01 BC', repeat('long ', 2000), 'exactly12chr', 'full', gen_random_uuid());
+            INSERT INTO \#(table) (id, num, tstz, tx) SELECT g, g / 7.0, timestamptz '2026-01-01 00:00:00+00' + g * interval '1.5 seconds', md5(g::text) FROM generate_series(5, 3000) g;
+            COMMIT;
+            """#)
+        let rows = try await setup.waitUntilEqual(table, orderBy: "id")
+        #expect(rows.count == 3000)
+        #expect(!setup.log().contains("goes as text"), "\(setup.log().suffix(2000))")
+    }
+
+    @Test func aValueBinaryCopyCannotReadGoesAsText() async throws {
+        // A record whose timestamp is in another date style than capture's (as a stream written
+        // under other settings would hold): the binary COPY stops, the batch goes again as text.
+        let database = TestPostgres.uniqueName("target")
+        let admin = try TestPostgres.connect()
+        defer {
+            _ = try? admin.execute("DROP DATABASE IF EXISTS \(database) WITH (FORCE)")
+            admin.close()
+        }
+        try admin.execute("CREATE DATABASE \(database)")
+        let url = TestPostgres.url + " dbname=\(database)"
+        let target = try TestPostgres.connect(url)
+        defer { target.close() }
+        try target.execute("CREATE TABLE public.events (id int8 PRIMARY KEY, at timestamptz, n numeric)")
+        let relation = Relation(
+            oid: 1, schema: "public", name: "events", replicaIdentity: .default,
+            columns: [
+                .init(name: "id", typeOID: 20, typeModifier: -1, kind: .integer, isReplicaIdentity: true),
+                .init(name: "at", typeOID: 1184, typeModifier: -1, kind: .timestamptz, isReplicaIdentity: false),
+                .init(name: "n", typeOID: 1700, typeModifier: -1, kind: .numeric, isReplicaIdentity: false),
+            ],
+            keyIndexes: [0])
+        func item(_ n: Int, _ at: String) -> SinkItem {
+            let values: [PgValue] = [.text(Array(String(n).utf8)), .text(Array(at.utf8)), .text(Array("\(n).5".utf8))]
+            let record = ChangeRecord(
+                eventName: .insert, relation: relation, database: "app", commitLSN: LSN(0x100_0000 + UInt64(n) * 64),
+                index: 1, xid: 700, commitTime: 849_123_000_000_000, keyValues: [values[0]], newValues: values)
+            return SinkItem(record: record, json: [])
+        }
+        let store = RecordingLogHandler.Store()
+        let sink = PostgresSink(
+            .init(pipeline: "p", target: try ConnectionString(url)), logger: RecordingLogHandler.logger(store))
+        try await sink.write((1...1500).map { item($0, "2026-01-02 03:04:05+00") })
+        // Row 2600 is in the second part of 1,000 rows: the first part went to the server already.
+        try await sink.write((1501...3000).map { item($0, $0 == 2600 ? "Fri Jan 02 03:04:05 2026 UTC" : "2026-01-02 03:04:05.25+00") })
+        try await sink.write([item(3001, "2026-01-02 03:04:05+00")])
+        await sink.close()
+        #expect(try target.execute("SELECT count(*), count(DISTINCT at), sum(n) FROM public.events").rows[0] == ["3001", "2", "4506001.5"])
+        #expect(try target.execute("SELECT at FROM public.events WHERE id = 2600").scalar == "2026-01-02 03:04:05+00")
+        #expect(try target.execute("SELECT sequence_number FROM cdcd.checkpoints WHERE pipeline = 'p'").scalar == item(3001, "").record?.sequenceNumber)
+        #expect(store.messages.filter { $0.contains("goes as text") }.count == 1, "\(store.messages)")
     }
 }

@@ -130,4 +130,26 @@ struct ApplyPlanTests {
         #expect(operations[0].columns == [0, 1])
         #expect(String(decoding: ApplyPlan.copyData(operations[0], records: [partial]), as: UTF8.self) == "2\tpaid\n")
     }
+
+    @Test func copiesGoInBinaryWhenEveryColumnHasTheSourcesTypeAndAConversion() throws {
+        let tricky = Self.record(.insert, index: 2, key: "2", values: [Self.value("-2"), Self.value("a\tb"), .null])
+        let records = [tricky]
+        let operations = try ApplyPlan(records: records, copyInserts: true) { (_) throws(SinkError) in orders }.operations
+        let kinds = try #require(orders.binaryCopyKinds(operations[0].columns))
+        #expect(orders.copyStatement(operations[0].key, binary: true).hasSuffix("FROM STDIN (FORMAT binary)"))
+        var buffer = CopyInBuffer(capacity: 64)
+        #expect(ApplyPlan.appendBinaryCopyRows(operations[0], 0..<1, records: records, kinds: kinds, to: &buffer))
+        // 3 fields: int4 -2, the text as it is (3 bytes, a tab unescaped), NULL.
+        #expect(buffer.bytes == [0, 3, 0, 0, 0, 4, 0xFF, 0xFF, 0xFF, 0xFE, 0, 0, 0, 3] + Array("a\tb".utf8) + [0xFF, 0xFF, 0xFF, 0xFF])
+        // A value not in the form its conversion reads: the rows are not converted.
+        let odd = [Self.record(.insert, index: 1, key: "1", values: [Self.value("1.0"), Self.value("x"), .null])]
+        var other = CopyInBuffer(capacity: 64)
+        #expect(!ApplyPlan.appendBinaryCopyRows(operations[0], 0..<1, records: odd, kinds: kinds, to: &other))
+        // A target column of another type than the source's goes only as text, and so does the COPY.
+        let retyped = TableApply(relation: Self.relation, targetSchema: "s", targetTable: "t", mode: .upsert, columnTypes: [20, 25, 25])
+        #expect(retyped.binaryCopyKinds([1, 2]) != nil)
+        #expect(retyped.binaryCopyKinds([0, 1, 2]) == nil)
+        retyped.binaryCopy = false
+        #expect(retyped.binaryCopyKinds([1, 2]) == nil)
+    }
 }

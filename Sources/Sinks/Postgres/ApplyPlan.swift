@@ -31,7 +31,8 @@ struct ApplyPlan {
         /// Indexes of the records in the batch, consecutive.
         var records: Range<Int>
         /// The statement shape.
-        var key: TableApply.StatementKey { .init(kind: kind, columns: columns, rows: records.count) }
+        /// The statement shape (a COPY's text does not depend on its row count).
+        var key: TableApply.StatementKey { .init(kind: kind, columns: columns, rows: kind == .copy ? 0 : records.count) }
     }
 
     /// A record the sink cannot apply (e.g. an UPDATE of a table without replica identity).
@@ -220,6 +221,38 @@ struct ApplyPlan {
                     }
                     data.append(0x0A)
                 }
+            }
+        }
+    }
+
+    /// Appends the binary COPY rows of `rows` (`kinds`: the conversion of each of the operation's
+    /// columns, in order), reading records and values in place; false when a value's text is not
+    /// in the form its conversion reads (the COPY must then go as text).
+    static func appendBinaryCopyRows(
+        _ operation: Operation, _ rows: Range<Int>, records: [ChangeRecord], kinds: [BinaryCopyEncoder.Kind],
+        to data: inout CopyInBuffer
+    ) -> Bool {
+        operation.columns.withUnsafeBufferPointer { columns in
+            records.withUnsafeBufferPointer { records in
+                for index in rows {
+                    let converted = ChangeRecord.withNewValues(of: records.baseAddress! + index) { values -> Bool in
+                        guard let values = values.baseAddress else { return false }
+                        BinaryCopyEncoder.appendRowStart(fields: columns.count, to: &data)
+                        for n in columns.indices {
+                            let ok = PgValue.withTextBytes(at: values + columns[n]) { bytes in
+                                guard let bytes else {
+                                    BinaryCopyEncoder.appendNull(to: &data)
+                                    return true
+                                }
+                                return BinaryCopyEncoder.appendField(bytes, kind: kinds[n], to: &data)
+                            }
+                            if !ok { return false }
+                        }
+                        return true
+                    }
+                    if converted != true { return false }
+                }
+                return true
             }
         }
     }

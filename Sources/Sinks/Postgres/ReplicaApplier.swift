@@ -224,10 +224,36 @@ final class ReplicaApplier: @unchecked Sendable {
 
     /// Runs a plan in one transaction: runs of INSERTs by COPY, everything else pipelined (one
     /// round trip per run of statements). With a `checkpoint` it commits, the checkpoint row
-    /// included; without, it rolls back (used to find which record fails).
+    /// included; without, it rolls back (used to find which record fails). A COPY goes in binary
+    /// form when its columns allow it; when a value does not convert, the transaction is rolled
+    /// back and run again with that table's COPYs in text form.
     private func run(
         _ plan: ApplyPlan, _ records: [ChangeRecord], _ connection: PostgresConnection, checkpoint: String?
     ) -> Failure? {
+        while true {
+            switch attempt(plan, records, connection, checkpoint: checkpoint) {
+            case .finished(let failure):
+                return failure
+            case .unconverted(let table):
+                table.binaryCopy = false
+                logger.info(
+                    "a value is not in a form cdcd converts to COPY's binary format; COPY into this table goes as text",
+                    metadata: ["cdc.table": "\(table.targetName)"])
+            }
+        }
+    }
+
+    /// How one `attempt` ended.
+    private enum Attempt {
+        /// Committed (no failure) or failed.
+        case finished(Failure?)
+        /// A binary COPY into this table met a value it could not convert; rolled back.
+        case unconverted(TableApply)
+    }
+
+    private func attempt(
+        _ plan: ApplyPlan, _ records: [ChangeRecord], _ connection: PostgresConnection, checkpoint: String?
+    ) -> Attempt {
         do throws(PostgresError) {
             let operations = plan.operations
             var names: [String] = []
@@ -245,17 +271,38 @@ final class ReplicaApplier: @unchecked Sendable {
             while failure == nil && (index < operations.count || (checkpoint != nil && !committed)) {
                 if index < operations.count && operations[index].kind == .copy {
                     let operation = operations[index]
+                    let kinds = operation.table.binaryCopyKinds(operation.columns)
+                    var unconverted = false
                     do throws(PostgresError) {
                         // Sent in parts of 1,000 rows: the server parses one while the next is built.
-                        var next = operation.records.lowerBound
-                        try connection.copyIn(operation.table.statement(operation.key)) { buffer in
-                            let end = min(next + 1000, operation.records.upperBound)
-                            ApplyPlan.appendCopyRows(operation, next..<end, records: records, to: &buffer)
-                            next = end
-                            return next < operation.records.upperBound
+                        let rows = operation.records
+                        var next = rows.lowerBound
+                        try connection.copyIn(operation.table.copyStatement(operation.key, binary: kinds != nil)) { buffer in
+                            let part = next..<min(next + 1000, rows.upperBound)
+                            next = part.upperBound
+                            if let kinds {
+                                if part.lowerBound == rows.lowerBound {
+                                    BinaryCopyEncoder.header.withUnsafeBytes { buffer.append($0) }
+                                }
+                                guard ApplyPlan.appendBinaryCopyRows(operation, part, records: records, kinds: kinds, to: &buffer)
+                                else {
+                                    unconverted = true
+                                    return .cancel("cdcd: a value did not convert to binary; sending as text")
+                                }
+                                if next == rows.upperBound {
+                                    BinaryCopyEncoder.trailer.withUnsafeBytes { buffer.append($0) }
+                                }
+                            } else {
+                                ApplyPlan.appendCopyRows(operation, part, records: records, to: &buffer)
+                            }
+                            return next < rows.upperBound ? .more : .last
                         }
                     } catch {
                         guard error.code == .queryFailed else { throw error }
+                        if unconverted {
+                            try connection.execute("ROLLBACK")
+                            return .unconverted(operation.table)
+                        }
                         failure = .statement(index, error)
                     }
                     index += 1
@@ -271,9 +318,9 @@ final class ReplicaApplier: @unchecked Sendable {
                 index = end
             }
             if failure != nil || checkpoint == nil { try connection.execute("ROLLBACK") }
-            return failure
+            return .finished(failure)
         } catch {
-            return .connection(error)
+            return .finished(.connection(error))
         }
     }
 

@@ -37,6 +37,12 @@ final class TableApply {
     let columnTypes: [UInt32]
     /// Every column index, shared by the records that send all of them (no allocation per record).
     let allColumns: [Int]
+    /// Per relation column, how its values are written in a binary COPY: when the target column
+    /// has the source's own built-in type (`BinaryCopyEncoder`); nil: only as text.
+    let binaryKinds: [BinaryCopyEncoder.Kind?]
+    /// Whether COPYs into this table may go in binary form; turned off for good once a value
+    /// could not be converted (the COPY then went as text).
+    var binaryCopy = true
     private var sql: [StatementKey: String] = [:]
 
     init(relation: Relation, targetSchema: String, targetTable: String, mode: Mode, columnTypes: [UInt32]) {
@@ -46,6 +52,23 @@ final class TableApply {
         self.mode = mode
         self.columnTypes = columnTypes
         self.allColumns = Array(relation.columns.indices)
+        self.binaryKinds = relation.columns.indices.map { index in
+            let type = relation.columns[index].typeOID
+            return index < columnTypes.count && columnTypes[index] == type ? BinaryCopyEncoder.kind(ofType: type) : nil
+        }
+    }
+
+    /// The conversions of `columns` for a binary COPY, nil when one of them goes only as text
+    /// (or binary COPY is off for this table).
+    func binaryCopyKinds(_ columns: [Int]) -> [BinaryCopyEncoder.Kind]? {
+        guard binaryCopy else { return nil }
+        var kinds: [BinaryCopyEncoder.Kind] = []
+        kinds.reserveCapacity(columns.count)
+        for column in columns {
+            guard let kind = binaryKinds[column] else { return nil }
+            kinds.append(kind)
+        }
+        return kinds
     }
 
     /// Rows per multi-row statement: at most 256, and never above PostgreSQL's 65,535 parameters.
@@ -57,6 +80,11 @@ final class TableApply {
         let text = build(key)
         sql[key] = text
         return text
+    }
+
+    /// The `COPY … FROM STDIN` of a `.copy` shape, with binary data or text.
+    func copyStatement(_ key: StatementKey, binary: Bool) -> String {
+        binary ? statement(key) + " (FORMAT binary)" : statement(key)
     }
 
     /// Parameter type OIDs of a statement shape, in `$n` order.
