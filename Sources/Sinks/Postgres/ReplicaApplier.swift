@@ -251,6 +251,7 @@ final class ReplicaApplier: @unchecked Sendable {
         case unconverted(TableApply)
     }
 
+    /// One try at `run`: the transaction, committed or rolled back.
     private func attempt(
         _ plan: ApplyPlan, _ records: [ChangeRecord], _ connection: PostgresConnection, checkpoint: String?
     ) -> Attempt {
