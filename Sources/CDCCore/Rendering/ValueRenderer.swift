@@ -119,13 +119,13 @@ public enum ValueRenderer {
     private static func writeBytea(_ text: UnsafeBufferPointer<UInt8>, _ av: Bool, _ w: inout JSONWriter) {
         if text.count >= 2 && text[0] == UInt8(ascii: "\\") && text[1] == UInt8(ascii: "x") {
             let digits = text.count - 2
-            guard digits % 2 == 0, text[2...].allSatisfy({ hexValue($0) != nil }) else {
+            guard digits % 2 == 0, text[2...].allSatisfy({ HexDigit.value($0) != nil }) else {
                 writeString(text, av, &w)
                 return
             }
             w.writeRaw(av ? "{\"B\":\"" : "\"")
             w.writeBase64Fragment(count: digits / 2) { i in
-                hexValue(text[2 &+ 2 &* i])! << 4 | hexValue(text[3 &+ 2 &* i])!
+                HexDigit.value(text[2 &+ 2 &* i])! << 4 | HexDigit.value(text[3 &+ 2 &* i])!
             }
             w.writeRaw(av ? "\"}" : "\"")
             return
@@ -137,16 +137,6 @@ public enum ValueRenderer {
         w.writeRaw(av ? "{\"B\":\"" : "\"")
         w.writeBase64Fragment(count: decoded.count) { decoded[$0] }
         w.writeRaw(av ? "\"}" : "\"")
-    }
-
-    @inline(__always)
-    private static func hexValue(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c &- UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c &- UInt8(ascii: "a") &+ 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c &- UInt8(ascii: "A") &+ 10
-        default: return nil
-        }
     }
 
     /// Decodes bytea's escape output format; nil when malformed.

@@ -1,3 +1,4 @@
+import CDCCore
 import LibPQ
 
 /// COPY's binary format, for the columns whose text form cdcd converts exactly: the target then
@@ -337,7 +338,7 @@ enum BinaryCopyEncoder {
             var index = 0
             for n in 0..<16 {
                 if index == 8 || index == 13 || index == 18 || index == 23 { index += 1 }
-                guard let high = hexValue(text[index]), let low = hexValue(text[index + 1]) else {
+                guard let high = HexDigit.value(text[index]), let low = HexDigit.value(text[index + 1]) else {
                     valid = false
                     return n
                 }
@@ -359,7 +360,7 @@ enum BinaryCopyEncoder {
         var valid = true
         data.appendUnsafe(maxCount: count) { out in
             for n in 0..<count {
-                guard let high = hexValue(text[2 + 2 * n]), let low = hexValue(text[3 + 2 * n]) else {
+                guard let high = HexDigit.value(text[2 + 2 * n]), let low = HexDigit.value(text[3 + 2 * n]) else {
                     valid = false
                     return n
                 }
@@ -368,15 +369,6 @@ enum BinaryCopyEncoder {
             return count
         }
         return valid
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case 0x30...0x39: byte - 0x30
-        case 0x61...0x66: byte - 0x61 + 10
-        case 0x41...0x46: byte - 0x41 + 10
-        default: nil
-        }
     }
 
     /// numeric_out's forms — `[-]digits[.digits]`, `NaN`, `Infinity`, `-Infinity` — as numeric_send

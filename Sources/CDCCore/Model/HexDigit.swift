@@ -1,0 +1,14 @@
+/// Hexadecimal digits as PostgreSQL writes them in text forms (bytea's `\x…`, uuid): shared by the
+/// JSON renderer and the replica's binary COPY.
+public enum HexDigit {
+    /// The value of an ASCII hex digit (either case), nil for any other byte.
+    @inlinable
+    public static func value(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte &- UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte &- UInt8(ascii: "a") &+ 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte &- UInt8(ascii: "A") &+ 10
+        default: nil
+        }
+    }
+}
