@@ -524,6 +524,24 @@ struct PipelineLifecycleTests {
         #expect(try ws.savedCheckpoint() == 6)
     }
 
+    @Test("run returns only once the checkpoint being written is on disk: nothing is written after it")
+    func nothingWrittenAfterRun() async throws {
+        for round in 1...30 {
+            let ws = Workspace()
+            let stream = try StreamLog(directory: ws.streamDirectory)
+            let sink = ScriptedSink()
+            let pipeline = try Pipeline.make(ws, stream: stream, sink: sink)
+            try await whileRunning(pipeline) {
+                try publish(stream, Rows.orders(1...3))
+                try #require(await eventually { pipeline.status.checkpoint == 3 })
+                // Stopped around the moment the caught-up pipeline hands its checkpoint over.
+                try await Task.sleep(for: Pipeline.idleSaveDelay + .milliseconds(round % 4))
+            }
+            let files = try FileManager.default.contentsOfDirectory(atPath: ws.stateDirectory + "/pipelines/p")
+            #expect(files == ["checkpoint"], "round \(round): a checkpoint was still being written")
+        }
+    }
+
     @Test("replayDeadLetters delivers the DLQ items again and empties it; a failed replay keeps them")
     func replay() async throws {
         let ws = Workspace()

@@ -23,6 +23,9 @@ final class CheckpointSaver: @unchecked Sendable {
     private var failure: (any Error)?
     private var waiters: [(offset: UInt64, continuation: CheckedContinuation<Void, any Error>)] = []
     private var stopping = false
+    /// The thread has returned; `finish` callers waiting for it.
+    private var ended = false
+    private var endWaiters: [CheckedContinuation<Void, Never>] = []
 
     /// `saved`: the offset already on disk, if known.
     init(store: CheckpointStore, saved: UInt64? = nil, name: String) {
@@ -72,6 +75,23 @@ final class CheckpointSaver: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// `stop`, then returns once the thread has ended: the save in progress and the one queued
+    /// are on disk (or failed), and nothing more is written.
+    func finish() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            condition.lock()
+            if ended {
+                condition.unlock()
+                continuation.resume()
+                return
+            }
+            stopping = true
+            endWaiters.append(continuation)
+            condition.signal()
+            condition.unlock()
+        }
+    }
+
     private func loop() {
         while true {
             condition.lock()
@@ -79,8 +99,12 @@ final class CheckpointSaver: @unchecked Sendable {
             guard let offset = wanted else {
                 let left = waiters
                 waiters = []
+                ended = true
+                let ending = endWaiters
+                endWaiters = []
                 condition.unlock()
                 for waiter in left { waiter.continuation.resume(throwing: CancellationError()) }
+                for waiter in ending { waiter.resume() }
                 return
             }
             wanted = nil

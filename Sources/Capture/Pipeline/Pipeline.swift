@@ -95,7 +95,10 @@ public final class Pipeline: Sendable {
     ///
     /// The file is written by a `CheckpointSaver` on its own thread: the pipeline waits for the
     /// sink's flush, never for the checkpoint's fsyncs, except when it stops (or skips trimmed
-    /// records), where the saved checkpoint must be on disk before it goes on.
+    /// records), where the saved checkpoint must be on disk before it goes on. `run` returns (or
+    /// throws) only once that thread has ended, so no checkpoint is written after it: a checkpoint
+    /// handed over just before a stop or a cancellation is on disk when it returns, not cut off by
+    /// the process exiting (which meant delivering those records again after a clean restart).
     public func run() async throws {
         var checkpoint = try initialCheckpoint()
         state.update { $0.checkpoint = checkpoint; $0.state = .running }
@@ -154,11 +157,18 @@ public final class Pipeline: Sendable {
             } catch {
                 // Disabled or failed: keep what was delivered before the failure.
                 try? await persist(checkpoint, .durable)
+                await saver.finish()
                 throw error
             }
         }
-        // A clean stop: the checkpoint is saved.
-        try await persist(checkpoint, .durable)
+        // A clean stop: the checkpoint is saved. Either way nothing is written after `run` returns.
+        do {
+            try await persist(checkpoint, .durable)
+        } catch {
+            await saver.finish()
+            throw error
+        }
+        await saver.finish()
     }
 
     /// When `persist` saves a checkpoint.
