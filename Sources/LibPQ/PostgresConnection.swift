@@ -80,6 +80,23 @@ public final class PostgresConnection {
     /// What the connection's TCP socket has received so far; nil over a Unix socket.
     public var receiveCounters: TCPReceiveCounters? { TCPReceiveCounters(socket: socket) }
 
+    /// Whether the connection goes over a Unix-domain socket (a local server reached through its
+    /// socket directory) rather than TCP.
+    public var isUnixSocket: Bool {
+        var address = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let ok = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) == 0 }
+        }
+        return ok && Int32(address.ss_family) == AF_UNIX
+    }
+
+    /// Bytes the socket has received that were not read yet (`FIONREAD`); 0 when unknown.
+    public var unreadBytes: Int {
+        var n: Int32 = 0
+        return ioctl(socket, UInt(FIONREAD), &n) == 0 ? Int(n) : 0
+    }
+
     private func handle() throws(PostgresError) -> OpaquePointer {
         guard let conn else {
             throw PostgresError(code: .connectionLost, message: "connection is closed", server: server)

@@ -23,6 +23,18 @@ public enum TestPostgres {
 
     public static var connectionString: ConnectionString { try! ConnectionString(url) }
 
+    /// Conninfo of the shared test server through its Unix socket (the first of its
+    /// `unix_socket_directories`; `scripts/pg.sh` trusts local connections there).
+    public static let unixSocketURL: String = {
+        let connection = try! connect()
+        defer { connection.close() }
+        let directory = try! connection.execute(
+            "SELECT split_part(current_setting('unix_socket_directories'), ',', 1)"
+        ).scalar!.trimmingCharacters(in: .whitespaces)
+        let port = try! connection.execute("SELECT current_setting('port')").scalar!
+        return "host=\(directory) port=\(port) user=postgres dbname=postgres"
+    }()
+
     /// A fresh SQL connection to the test server.
     public static func connect(_ url: String = TestPostgres.url) throws -> PostgresConnection {
         try PostgresConnection(ConnectionString(url))

@@ -164,4 +164,24 @@ struct CaptureChangesTests {
         #expect(records.last?.index == 100_000)
         #expect(Set(records.map(\.eventID)).count == 100_000)
     }
+
+    /// Over a Unix socket capture reads again at once whatever a read left in the socket while it
+    /// batches a fast stream (there are no TCP segments to let coalesce there).
+    @Test func fastStreamOverUnixSocketArrivesWholeAndInOrder() async throws {
+        try db.execute("CREATE TABLE \(schema).local (id int PRIMARY KEY, payload text)")
+        let capture = try CaptureSession(
+            url: TestPostgres.unixSocketURL, tables: ["\(schema).local"], maxBatchRecords: 1000)
+        try await capture.waitUntilStreaming()
+        for part in 0..<10 {
+            try db.execute(
+                "INSERT INTO \(schema).local SELECT i, repeat('x', 100) FROM generate_series(\(part * 20_000 + 1), \((part + 1) * 20_000)) i"
+            )
+        }
+        let records = try await capture.records(count: 200_000, timeout: .seconds(180), untilAcknowledgement: true)
+        capture.stop()
+        #expect(records.count == 200_000)
+        let ids = records.map { $0.keyValue(at: 0).string.flatMap { Int($0) } ?? 0 }
+        #expect(ids == Array(1...200_000))
+        #expect(capture.batches.filter { $0.acknowledgeLSN != nil }.count >= 1)
+    }
 }

@@ -235,6 +235,7 @@ final class ReplicationLoop {
 
     private func stream(_ connection: PostgresConnection) throws {
         var sinceStatusCheck = 0
+        let unixSocket = connection.isUnixSocket
         while true {
             if source.isStopping { throw Stopped() }
             let status = try connection.readCopyData { bytes in try self.handle(bytes) }
@@ -255,7 +256,11 @@ final class ReplicationLoop {
                 if let wait = handOffWait() {
                     // Changes are streaming in: collect what arrives until the batch is due.
                     if let pause = pacer.pause(within: wait) {
-                        usleep(UInt32(clamping: pause.microseconds))
+                        // Over a Unix socket there are no segments to coalesce: what is left after
+                        // a read is read at once, and the pause only waits for more.
+                        if !(unixSocket && connection.unreadBytes > 0) {
+                            usleep(UInt32(clamping: pause.microseconds))
+                        }
                         try connection.consumeInput()
                         pacer.paused(counters: connection.receiveCounters)
                         continue
