@@ -91,6 +91,49 @@ public final class PostgresConnection {
         return ok && Int32(address.ss_family) == AF_UNIX
     }
 
+    /// Whether the connection goes over TCP to this machine's own address (127.0.0.0/8 or ::1,
+    /// also as an IPv4-mapped IPv6 address): every segment the server sends then costs the server's
+    /// process the receiving side's TCP work too.
+    public var isLoopbackTCP: Bool {
+        var address = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let ok = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(socket, $0, &length) == 0 }
+        }
+        return ok && Self.isLoopback(address)
+    }
+
+    /// Whether `address` is an IPv4 or IPv6 loopback address (127.0.0.0/8, ::1, ::ffff:127.x.x.x).
+    public static func isLoopback(_ address: sockaddr_storage) -> Bool {
+        withUnsafeBytes(of: address) { raw in
+            switch Int32(address.ss_family) {
+            case AF_INET:
+                let ip = raw.load(fromByteOffset: MemoryLayout<sockaddr_in>.offset(of: \.sin_addr)!, as: in_addr.self)
+                return UInt32(bigEndian: ip.s_addr) >> 24 == 127
+            case AF_INET6:
+                let start = MemoryLayout<sockaddr_in6>.offset(of: \.sin6_addr)!
+                let ip = Array(raw[start..<(start + 16)])
+                let isV6Loopback = ip[0..<15].allSatisfy { $0 == 0 } && ip[15] == 1
+                let isMappedV4Loopback = ip[0..<10].allSatisfy { $0 == 0 } && ip[10] == 0xFF && ip[11] == 0xFF && ip[12] == 127
+                return isV6Loopback || isMappedV4Loopback
+            default:
+                return false
+            }
+        }
+    }
+
+    /// Fixes the socket's receive buffer at `bytes` (`SO_RCVBUF`, which also ends the kernel's
+    /// autotuning of it for this connection) and returns the size the kernel took (Linux doubles
+    /// the request for its bookkeeping), or nil when the socket refused.
+    public func fixReceiveBuffer(bytes: Int) -> Int? {
+        var requested = Int32(clamping: bytes)
+        guard setsockopt(socket, SOL_SOCKET, SO_RCVBUF, &requested, socklen_t(MemoryLayout<Int32>.size)) == 0 else { return nil }
+        var actual: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        guard getsockopt(socket, SOL_SOCKET, SO_RCVBUF, &actual, &length) == 0 else { return nil }
+        return Int(actual)
+    }
+
     /// Bytes the socket has received that were not read yet (`FIONREAD`); 0 when unknown.
     public var unreadBytes: Int {
         var n: Int32 = 0

@@ -167,10 +167,13 @@ struct CaptureChangesTests {
 
     /// Over a Unix socket capture reads again at once whatever a read left in the socket while it
     /// batches a fast stream (there are no TCP segments to let coalesce there).
-    @Test func fastStreamOverUnixSocketArrivesWholeAndInOrder() async throws {
+    /// Over the server's Unix socket capture reads what a read left at once; over loopback TCP it
+    /// fixes the receive buffer and reads at once while the socket is nearly full (`StreamSocket`).
+    @Test(arguments: [true, false])
+    func fastStreamArrivesWholeAndInOrder(unixSocket: Bool) async throws {
         try db.execute("CREATE TABLE \(schema).local (id int PRIMARY KEY, payload text)")
         let capture = try CaptureSession(
-            url: TestPostgres.unixSocketURL, tables: ["\(schema).local"], maxBatchRecords: 1000)
+            url: unixSocket ? TestPostgres.unixSocketURL : TestPostgres.url, tables: ["\(schema).local"], maxBatchRecords: 1000)
         try await capture.waitUntilStreaming()
         for part in 0..<10 {
             try db.execute(

@@ -20,10 +20,9 @@ import LibPQ
 /// throughput (the walsender's sends found room): the pause grows by a quarter, up to `maximum`.
 /// Larger segments mean capture is the slower side: the pause shrinks by a sixteenth, down to
 /// `minimum`. It settles near the shortest pause at which the sends coalesce. Over a Unix socket
-/// (no TCP counters) it stays at its initial value, and capture reads again without pausing while
-/// a read left bytes in the socket (`ReplicationLoop`): there are no segments to coalesce there, and
-/// one 16 KB libpq read per pause capped capture below the walsender's pace (the walsender then
-/// slept on its full socket). A pure value: the caller passes the counters.
+/// (no TCP counters) it stays at its initial value. When the pause is skipped altogether (a Unix
+/// socket holding bytes, a loopback socket nearly full) is `StreamSocket`'s decision. A pure value:
+/// the caller passes the counters.
 struct ReadPause: Sendable {
     /// Segments averaging fewer bytes than this were sent into an open window.
     static let segmentTarget: UInt64 = 2048

@@ -235,7 +235,7 @@ final class ReplicationLoop {
 
     private func stream(_ connection: PostgresConnection) throws {
         var sinceStatusCheck = 0
-        let unixSocket = connection.isUnixSocket
+        let socket = StreamSocket.prepare(connection)
         while true {
             if source.isStopping { throw Stopped() }
             let status = try connection.readCopyData { bytes in try self.handle(bytes) }
@@ -256,9 +256,9 @@ final class ReplicationLoop {
                 if let wait = handOffWait() {
                     // Changes are streaming in: collect what arrives until the batch is due.
                     if let pause = pacer.pause(within: wait) {
-                        // Over a Unix socket there are no segments to coalesce: what is left after
-                        // a read is read at once, and the pause only waits for more.
-                        if !(unixSocket && connection.unreadBytes > 0) {
+                        // A Unix socket holding bytes, or a loopback one nearly full, is read at
+                        // once (see `StreamSocket`).
+                        if !socket.readsAtOnce(unread: connection.unreadBytes) {
                             usleep(UInt32(clamping: pause.microseconds))
                         }
                         try connection.consumeInput()
