@@ -171,7 +171,7 @@ run_cdcd() {  # r [name binary]: name is the consumer (slot, database), cdcd or 
   "$binary" run --config "$dir/cdcd.yaml" >"$dir/cdcd.log" 2>&1 &
   CDCD_PID=$!
   s=$(wait_rows ${name}_$r public.t_$r "$ROWS" "$t0" $((120 + ROWS / 2000)))
-  cpu=$(run_cpu ${name}_$r ${name}_$r "$(pgrep -f "run --config $dir/cdcd.yaml" | head -1)")
+  cpu=$(run_cpu ${name}_$r ${name}_$r "$(pgrep -f -- "--config $dir/cdcd.yaml" | head -1)")
   kill -TERM "$CDCD_PID"; wait "$CDCD_PID" || true; CDCD_PID=""
   echo -e "${name//_/-}\t$r\t$s\t$cpu" >>"$RAW"
   log "run $r ${name//_/-}: $s s ($(awk -v n="$ROWS" -v s="$s" 'BEGIN{printf "%.0f", n / s}') rows/s); CPU-s walsender, cdcd, target backends: $cpu"

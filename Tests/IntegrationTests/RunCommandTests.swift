@@ -201,6 +201,40 @@ struct RunCommandTests {
         #expect(kills >= 5)
     }
 
+    /// Linux's scheduling policy of each of `pid`'s threads (field 41 of `/proc/PID/task/TID/stat`).
+    static func threadPolicies(_ pid: pid_t) -> [Int] {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        return tasks.compactMap { task in
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/stat", encoding: .utf8),
+                let end = stat.lastIndex(of: ")")
+            else { return nil }
+            // After the command name in parentheses: field 3 (state) onwards.
+            let fields = stat[stat.index(after: end)...].split(separator: " ")
+            return fields.count > 38 ? Int(fields[38]) : nil
+        }
+    }
+
+    @Test("every thread of cdcd run is SCHED_BATCH by default, SCHED_OTHER with --cpu-scheduling-policy other", arguments: [nil, "other"])
+    func cpuSchedulingPolicy(flag: String?) async throws {
+        let setup = try Setup(
+            pipelines: """
+                  - name: all
+                    starting_position: TRIM_HORIZON
+                    sink: { file: { path: ./all.jsonl } }
+                """)
+        defer { setup.cleanUp() }
+        let daemon = try setup.start(flag.map { ["--cpu-scheduling-policy", $0] } ?? [])
+        try await setup.waitUntilSlotReady()
+        let db = try TestPostgres.connect()
+        try db.execute("INSERT INTO \(setup.table) SELECT g, 'x', 1 FROM generate_series(1, 100) g")
+        _ = try await setup.waitForLines("all.jsonl", count: 100)
+        let policies = Self.threadPolicies(daemon.pid)
+        daemon.signal(SIGTERM)
+        #expect(await daemon.wait(timeout: .seconds(20)) == 0, "\(daemon.log)")
+        #expect(policies.count >= 4, "the daemon's threads: \(policies)")
+        #expect(Set(policies) == [flag == nil ? 3 : 0], "SCHED_BATCH is 3, SCHED_OTHER 0: \(policies)")
+    }
+
     @Test func oneFailingPipelineDoesNotStopTheOthersNorTheSlot() async throws {
         let setup = try Setup(
             pipelines: """

@@ -24,9 +24,18 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Seconds the pipelines get to finish in-flight batches on shutdown.")
     var drainSeconds: Int = 10
 
+    @Option(
+        name: .long,
+        help: "Linux scheduling policy of the daemon's threads: batch (SCHED_BATCH: same CPU share, its wakeups do not preempt the database's processes) or other (SCHED_OTHER).")
+    var cpuSchedulingPolicy: CPUSchedulingPolicy = .batch
+
     func run() async throws {
         AllocatorTuning.apply()
         let logger = logging.bootstrap()
+        let unchanged = cpuSchedulingPolicy.apply()
+        if !unchanged.isEmpty {
+            logger.warning("could not set the CPU scheduling policy of every thread", metadata: ["cdc.policy": "\(cpuSchedulingPolicy.rawValue)", "cdc.threads": "\(unchanged.count)"])
+        }
         let daemon: Daemon
         do {
             let configuration = try ConfigLoader.load(path: config, environment: ProcessInfo.processInfo.environment)
