@@ -83,24 +83,26 @@ public final class PostgresConnection {
     /// Whether the connection goes over a Unix-domain socket (a local server reached through its
     /// socket directory) rather than TCP.
     public var isUnixSocket: Bool {
-        var address = sockaddr_storage()
-        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        let ok = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) == 0 }
-        }
-        return ok && Int32(address.ss_family) == AF_UNIX
+        socketAddress(getsockname).map { Int32($0.ss_family) == AF_UNIX } ?? false
     }
 
     /// Whether the connection goes over TCP to this machine's own address (127.0.0.0/8 or ::1,
     /// also as an IPv4-mapped IPv6 address): every segment the server sends then costs the server's
     /// process the receiving side's TCP work too.
     public var isLoopbackTCP: Bool {
+        socketAddress(getpeername).map(Self.isLoopback) ?? false
+    }
+
+    /// The socket's own (`getsockname`) or its peer's (`getpeername`) address; nil on failure.
+    private func socketAddress(
+        _ call: (Int32, UnsafeMutablePointer<sockaddr>, UnsafeMutablePointer<socklen_t>) -> Int32
+    ) -> sockaddr_storage? {
         var address = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         let ok = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(socket, $0, &length) == 0 }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { call(socket, $0, &length) == 0 }
         }
-        return ok && Self.isLoopback(address)
+        return ok ? address : nil
     }
 
     /// Whether `address` is an IPv4 or IPv6 loopback address (127.0.0.0/8, ::1, ::ffff:127.x.x.x).

@@ -35,37 +35,32 @@ struct StreamSocketTests {
 
     @Test("loopback addresses: 127.0.0.0/8, ::1 and ::ffff:127.x; others are not")
     func loopbackAddresses() {
-        #expect(PostgresConnection.isLoopback(ipv4("127.0.0.1")))
-        #expect(PostgresConnection.isLoopback(ipv4("127.1.2.3")))
-        #expect(!PostgresConnection.isLoopback(ipv4("10.0.0.1")))
-        #expect(!PostgresConnection.isLoopback(ipv4("128.0.0.1")))
-        #expect(PostgresConnection.isLoopback(ipv6("::1")))
-        #expect(PostgresConnection.isLoopback(ipv6("::ffff:127.0.0.1")))
-        #expect(!PostgresConnection.isLoopback(ipv6("::ffff:10.0.0.1")))
-        #expect(!PostgresConnection.isLoopback(ipv6("::2")))
-        #expect(!PostgresConnection.isLoopback(ipv6("fe80::1")))
+        #expect(PostgresConnection.isLoopback(address("127.0.0.1")))
+        #expect(PostgresConnection.isLoopback(address("127.1.2.3")))
+        #expect(!PostgresConnection.isLoopback(address("10.0.0.1")))
+        #expect(!PostgresConnection.isLoopback(address("128.0.0.1")))
+        #expect(PostgresConnection.isLoopback(address("::1")))
+        #expect(PostgresConnection.isLoopback(address("::ffff:127.0.0.1")))
+        #expect(!PostgresConnection.isLoopback(address("::ffff:10.0.0.1")))
+        #expect(!PostgresConnection.isLoopback(address("::2")))
+        #expect(!PostgresConnection.isLoopback(address("fe80::1")))
         var unix = sockaddr_storage()
         unix.ss_family = sa_family_t(AF_UNIX)
         #expect(!PostgresConnection.isLoopback(unix))
     }
 
-    func ipv4(_ text: String) -> sockaddr_storage {
+    /// A numeric IPv4 or IPv6 address as the socket calls return it.
+    func address(_ text: String) -> sockaddr_storage {
+        var hints = addrinfo()
+        hints.ai_flags = AI_NUMERICHOST
+        var found: UnsafeMutablePointer<addrinfo>?
         var storage = sockaddr_storage()
-        withUnsafeMutableBytes(of: &storage) { raw in
-            let address = raw.baseAddress!.assumingMemoryBound(to: sockaddr_in.self)
-            address.pointee.sin_family = sa_family_t(AF_INET)
-            #expect(inet_pton(AF_INET, text, &address.pointee.sin_addr) == 1)
+        guard getaddrinfo(text, nil, &hints, &found) == 0, let info = found else {
+            Issue.record("not a numeric address: \(text)")
+            return storage
         }
-        return storage
-    }
-
-    func ipv6(_ text: String) -> sockaddr_storage {
-        var storage = sockaddr_storage()
-        withUnsafeMutableBytes(of: &storage) { raw in
-            let address = raw.baseAddress!.assumingMemoryBound(to: sockaddr_in6.self)
-            address.pointee.sin6_family = sa_family_t(AF_INET6)
-            #expect(inet_pton(AF_INET6, text, &address.pointee.sin6_addr) == 1)
-        }
+        defer { freeaddrinfo(found) }
+        withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: UnsafeRawBufferPointer(start: info.pointee.ai_addr, count: Int(info.pointee.ai_addrlen))) }
         return storage
     }
 }

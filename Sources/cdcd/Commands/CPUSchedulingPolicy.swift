@@ -11,8 +11,8 @@ import Foundation
 /// paces the whole stream, waited for a CPU 0.7 s of a 3.9 s replica run, mostly behind cdcd's
 /// wakeups. With `batch`, `bench/replica.sh`'s workload ran 299–320k rows/s against 268–286k
 /// (5 interleaved runs each, stop 22). `other` keeps the normal policy (`SCHED_OTHER`), as under
-/// `chrt --other`; systemd's `CPUSchedulingPolicy=` overrides either at the unit's start only,
-/// so the flag is the place to choose.
+/// `chrt --other`. systemd's `CPUSchedulingPolicy=` is applied when the unit starts the process,
+/// before cdcd sets its own, so the flag is the place to choose.
 enum CPUSchedulingPolicy: String, ExpressibleByArgument, CaseIterable, Sendable {
     case batch, other
 

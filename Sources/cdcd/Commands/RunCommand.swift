@@ -34,7 +34,9 @@ struct RunCommand: AsyncParsableCommand {
         let logger = logging.bootstrap()
         let unchanged = cpuSchedulingPolicy.apply()
         if !unchanged.isEmpty {
-            logger.warning("could not set the CPU scheduling policy of every thread", metadata: ["cdc.policy": "\(cpuSchedulingPolicy.rawValue)", "cdc.threads": "\(unchanged.count)"])
+            logger.warning(
+                "could not set the CPU scheduling policy of every thread; they run under the policy they had (choose it with --cpu-scheduling-policy)",
+                metadata: ["cdc.policy": "\(cpuSchedulingPolicy.rawValue)", "cdc.threads": "\(unchanged.count)"])
         }
         let daemon: Daemon
         do {
